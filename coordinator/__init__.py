@@ -1,0 +1,1 @@
+"""ouen's application: disasters, needs, offers, dispatches, events, auth and the web API."""

@@ -1,0 +1,89 @@
+"""Domain errors with bilingual messages, and the one handler that maps them to HTTP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+
+class DomainError(Exception):
+    """Base of every error a service raises; carries the one error shape of the API."""
+
+    status = 400
+    code = "invalid"
+
+    def __init__(self, message_en: str, message_ja: str, *, field: str | None = None,
+                 details: dict[str, Any] | None = None) -> None:
+        super().__init__(message_en)
+        self.message_en = message_en
+        self.message_ja = message_ja
+        self.field = field
+        self.details = details or {}
+
+    def body(self) -> dict[str, Any]:
+        """The JSON error shape: code, message ja/en, field."""
+        return {"error": {"code": self.code, "message": {"ja": self.message_ja, "en": self.message_en},
+                          "field": self.field, **({"details": self.details} if self.details else {})}}
+
+
+class Invalid(DomainError):
+    status, code = 422, "invalid"
+
+
+class NotFound(DomainError):
+    status, code = 404, "not_found"
+
+
+class Unauthenticated(DomainError):
+    status, code = 401, "unauthenticated"
+
+
+class Forbidden(DomainError):
+    status, code = 403, "forbidden"
+
+
+class Conflict(DomainError):
+    status, code = 409, "conflict"
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
+
+
+class TooManyRequests(DomainError):
+    status, code = 429, "too_many_requests"
+
+
+def _field_of(location: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in location if p not in ("body", "query", "path", "header", "cookie")]
+    return ".".join(parts) or "body"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map domain, validation and HTTP errors to the one JSON error shape."""
+
+    @app.exception_handler(DomainError)
+    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+        return JSONResponse(exc.body(), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {"loc": ("body",), "msg": "invalid request"}
+        field = _field_of(tuple(first.get("loc", ())))
+        problems = [{"field": _field_of(tuple(e.get("loc", ()))), "problem": e.get("msg", "")}
+                    for e in exc.errors()]
+        error = Invalid(f"{field}: {first.get('msg', 'invalid value')}",
+                        f"入力内容に誤りがあります（{field}）：{first.get('msg', '')}",
+                        field=field, details={"problems": problems})
+        return JSONResponse(error.body(), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        messages = {404: ("Not found", "見つかりません"), 405: ("Method not allowed", "許可されていない操作です")}
+        en, ja = messages.get(exc.status_code, (str(exc.detail), str(exc.detail)))
+        body = {"error": {"code": "http_error", "message": {"ja": ja, "en": en}, "field": None}}
+        return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))

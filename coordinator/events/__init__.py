@@ -1,0 +1,1 @@
+"""The append-only event log: audit trail, timeline and source of realtime."""

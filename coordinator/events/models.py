@@ -1,0 +1,40 @@
+"""The event table: one row per state change, written in the same transaction as the change."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, Index
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """The current time in UTC, timezone-aware."""
+    return datetime.now(UTC)
+
+
+class EventBase(SQLModel):
+    disaster_id: int | None = Field(default=None, index=True)
+    mode: str | None = Field(default=None, max_length=8)  # live | drill | None (not disaster-bound)
+    type: str = Field(max_length=64)
+    entity: str = Field(max_length=32)
+    entity_id: str = Field(max_length=64)
+    actor_user_id: int | None = None
+    actor_association_id: str | None = Field(default=None, max_length=64)
+    # Associations whose staff may read this event (besides secretariat, coordinators, observers).
+    associations: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Event(EventBase, table=True):
+    __table_args__ = (Index("ix_event_disaster_seq", "disaster_id", "seq"),)
+
+    seq: int | None = Field(default=None, sa_column=Column(BigInteger().with_variant(
+        __import__("sqlalchemy").Integer, "sqlite"), primary_key=True, autoincrement=True))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class EventPublic(EventBase):
+    seq: int
+    created_at: datetime

@@ -1,0 +1,69 @@
+"""Recording events inside the caller's transaction and handing them on after commit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import event as sa_event
+from sqlalchemy import text
+from sqlmodel import Session, col, select
+
+from coordinator.events.models import Event
+
+Publisher = Callable[[list[Event]], None]
+_publishers: list[Publisher] = []
+
+
+def add_publisher(publisher: Publisher) -> None:
+    """Register a callable that receives events after their transaction commits."""
+    _publishers.append(publisher)
+
+
+def remove_publisher(publisher: Publisher) -> None:
+    """Unregister a publisher added with add_publisher."""
+    if publisher in _publishers:
+        _publishers.remove(publisher)
+
+
+def record_event(session: Session, *, type: str, entity: str, entity_id: str | int,
+                 disaster_id: int | None = None, mode: str | None = None,
+                 actor_user_id: int | None = None, actor_association_id: str | None = None,
+                 associations: list[str] | None = None, payload: dict[str, Any] | None = None) -> Event:
+    """Add an event to the session's transaction; it is published only if the transaction commits."""
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql" and not session.info.get("event_lock"):
+        # Serialise event writers so that sequence order equals commit order: a reader replaying
+        # "seq > n" can then never skip a row that commits later with a smaller seq.
+        session.execute(text("LOCK TABLE event IN SHARE ROW EXCLUSIVE MODE"))
+        session.info["event_lock"] = True
+    row = Event(type=type, entity=entity, entity_id=str(entity_id), disaster_id=disaster_id, mode=mode,
+                actor_user_id=actor_user_id, actor_association_id=actor_association_id,
+                associations=sorted(set(associations or [])), payload=payload or {})
+    session.add(row)
+    session.info.setdefault("pending_events", []).append(row)
+    return row
+
+
+def events_since(session: Session, *, since: int = 0, disaster_id: int | None = None,
+                 limit: int = 1000) -> list[Event]:
+    """Events with seq greater than `since`, oldest first."""
+    query = select(Event).where(col(Event.seq) > since)
+    if disaster_id is not None:
+        query = query.where(Event.disaster_id == disaster_id)
+    return list(session.exec(query.order_by(col(Event.seq)).limit(limit)))
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _publish_after_commit(session: Session) -> None:
+    pending = session.info.pop("pending_events", [])
+    session.info.pop("event_lock", None)
+    if pending and _publishers:
+        for publisher in list(_publishers):
+            publisher(pending)
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop("pending_events", None)
+    session.info.pop("event_lock", None)
