@@ -1,0 +1,1 @@
+"""Disasters: declaration, affected area, acting roles, cross-block support, closing, timeline."""

@@ -1,0 +1,1 @@
+"""Exports of a disaster's needs and dispatches as CSV (Excel-friendly) and GeoJSON."""

@@ -1,0 +1,1 @@
+"""Needs: what an affected association asks for, with amendment history and roll-up counts."""

@@ -1,0 +1,122 @@
+"""The need and need_revision tables and their API shapes."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import ConfigDict
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from coordinator.disasters.models import PeopleCounts
+from coordinator.events.models import utcnow
+
+NEED_STATUSES = ("open", "cancelled", "fulfilled")
+MAX_HEADCOUNT = 200
+MAX_NOTES = 2000
+# Fields a requester may change by amendment (requester and disaster are fixed at creation).
+AMENDABLE_FIELDS = ("kind", "language", "headcount", "start", "days", "place", "remote", "notes")
+
+
+class NeedBase(SQLModel):
+    requester_id: str = Field(foreign_key="association.id", max_length=64, index=True)
+    kind: str = Field(max_length=64)
+    language: str = Field(max_length=35)  # BCP 47 (RFC 5646 recommends supporting at least 35 chars)
+    headcount: int
+    start: date
+    days: int
+    place: str | None = Field(default=None, max_length=5)  # JIS X 0402 municipality code
+    remote: bool = False
+    notes: str = Field(default="", max_length=MAX_NOTES)
+
+
+class Need(NeedBase, table=True):
+    """What an affected association asks for in one disaster."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    disaster_id: int = Field(foreign_key="disaster.id", index=True)
+    mode: str = Field(max_length=8, index=True)  # the disaster's mode, copied so every query can filter on it
+    status: str = Field(default="open", max_length=16, index=True)
+    version: int = 1
+    created_by_user_id: int | None = None
+    created_by_association_id: str | None = Field(default=None, max_length=64)
+    on_behalf: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class NeedRevision(SQLModel, table=True):
+    """One amendment (or cancellation) of a need: the fields that changed, old and new."""
+
+    __tablename__ = "need_revision"
+    __table_args__ = (UniqueConstraint("need_id", "version", name="uq_need_revision_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    need_id: int = Field(foreign_key="need.id", index=True)
+    version: int  # the version this revision produced
+    changes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    by_user_id: int | None = None
+    by_association_id: str | None = Field(default=None, max_length=64)
+    on_behalf: bool = False
+    at: datetime = Field(default_factory=utcnow)
+
+
+class NeedCreate(SQLModel):
+    """A new need; omitted days and remote take the agreement's defaults."""
+
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    requester_id: str = Field(min_length=1, max_length=64)
+    kind: str = Field(min_length=1, max_length=64)
+    language: str = Field(min_length=1, max_length=35)
+    headcount: int = Field(ge=1, le=MAX_HEADCOUNT)
+    start: date
+    days: int | None = None
+    place: str | None = None
+    remote: bool | None = None
+    notes: str = Field(default="", max_length=MAX_NOTES)
+
+
+class NeedUpdate(SQLModel):
+    """An amendment: only the fields given change; `version` guards against lost updates."""
+
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    version: int | None = Field(default=None, ge=1)
+    kind: str | None = Field(default=None, min_length=1, max_length=64)
+    language: str | None = Field(default=None, min_length=1, max_length=35)
+    headcount: int | None = Field(default=None, ge=1, le=MAX_HEADCOUNT)
+    start: date | None = None
+    days: int | None = None
+    place: str | None = None
+    remote: bool | None = None
+    notes: str | None = Field(default=None, max_length=MAX_NOTES)
+
+
+class NeedPublic(NeedBase):
+    """A need as the API shows it, with its roll-up counts."""
+
+    id: int
+    disaster_id: int
+    mode: str
+    status: str
+    version: int
+    created_by_user_id: int | None
+    created_by_association_id: str | None
+    on_behalf: bool
+    created_at: datetime
+    updated_at: datetime
+    people: PeopleCounts = Field(default_factory=PeopleCounts)
+
+
+class NeedRevisionPublic(SQLModel):
+    """One entry of a need's amendment history."""
+
+    need_id: int
+    version: int
+    changes: dict[str, Any]
+    by_user_id: int | None
+    by_association_id: str | None
+    on_behalf: bool
+    at: datetime
