@@ -1,0 +1,34 @@
+"""Matching: turn needs, offers and the agreement's eligibility into an optimal, explained support plan.
+
+Pure Python (OR-Tools for the flow); no database and no HTTP here.
+"""
+
+from coordinator.matching.network import Candidate, Eligibility, build_arcs
+from coordinator.matching.solver import (
+    UNMET_CODES,
+    Arc,
+    Fixed,
+    MatchingInputError,
+    NeedInput,
+    Plan,
+    Proposal,
+    SupplyInput,
+    Unmet,
+    solve,
+)
+
+__all__ = [
+    "UNMET_CODES",
+    "Arc",
+    "Candidate",
+    "Eligibility",
+    "Fixed",
+    "MatchingInputError",
+    "NeedInput",
+    "Plan",
+    "Proposal",
+    "SupplyInput",
+    "Unmet",
+    "build_arcs",
+    "solve",
+]
