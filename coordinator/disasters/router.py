@@ -1,0 +1,79 @@
+"""HTTP: disasters, their summary and their timeline (thin: parse, call the service, return)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from coordinator.auth.deps import CurrentUser
+from coordinator.db import SessionDep
+from coordinator.disasters import service
+from coordinator.disasters.models import DisasterCreate, DisasterPublic, DisasterSummary, DisasterUpdate
+from coordinator.events.models import EventPublic
+
+router = APIRouter(prefix="/api/v1/disasters", tags=["disasters"])
+
+
+class Timeline(BaseModel):
+    """Events after `since` that the caller may read; continue with `since=next_since`."""
+
+    events: list[EventPublic]
+    next_since: int
+
+
+@router.post("", response_model=DisasterPublic, status_code=201)
+def declare(data: DisasterCreate, session: SessionDep, user: CurrentUser) -> DisasterPublic:
+    """Declare a disaster (or a drill) for an area."""
+    return DisasterPublic.model_validate(service.declare_disaster(session, data=data, actor=user))
+
+
+@router.get("", response_model=list[DisasterPublic])
+def list_(session: SessionDep, user: CurrentUser, mode: Literal["live", "drill"] = "live",
+          status: Literal["open", "closed"] | None = None) -> list[DisasterPublic]:
+    """Disasters of one mode (default live; drills only with mode=drill)."""
+    rows = service.list_disasters(session, actor=user, mode=mode, status=status)
+    return [DisasterPublic.model_validate(d) for d in rows]
+
+
+@router.get("/{disaster_id}", response_model=DisasterPublic)
+def read(disaster_id: int, session: SessionDep, user: CurrentUser) -> DisasterPublic:
+    """One disaster with its affected area and acting roles."""
+    return DisasterPublic.model_validate(service.get_disaster(session, disaster_id=disaster_id, actor=user))
+
+
+@router.patch("/{disaster_id}", response_model=DisasterPublic)
+def rename(disaster_id: int, data: DisasterUpdate, session: SessionDep, user: CurrentUser) -> DisasterPublic:
+    """Rename a disaster."""
+    disaster = service.rename_disaster(session, disaster_id=disaster_id, data=data, actor=user)
+    return DisasterPublic.model_validate(disaster)
+
+
+@router.post("/{disaster_id}/cross-block", response_model=DisasterPublic)
+def open_cross_block(disaster_id: int, session: SessionDep, user: CurrentUser) -> DisasterPublic:
+    """Open support from other blocks (acting secretariat)."""
+    return DisasterPublic.model_validate(service.open_cross_block(session, disaster_id=disaster_id, actor=user))
+
+
+@router.post("/{disaster_id}/close", response_model=DisasterPublic)
+def close(disaster_id: int, session: SessionDep, user: CurrentUser) -> DisasterPublic:
+    """Close a disaster."""
+    return DisasterPublic.model_validate(service.close_disaster(session, disaster_id=disaster_id, actor=user))
+
+
+@router.get("/{disaster_id}/summary", response_model=DisasterSummary)
+def summary(disaster_id: int, session: SessionDep, user: CurrentUser) -> DisasterSummary:
+    """Roll-up of needs (requested, proposed, accepted, on site, fulfilled people) and offers."""
+    from coordinator.disasters.summary import disaster_summary
+
+    return disaster_summary(session, disaster_id=disaster_id, actor=user)
+
+
+@router.get("/{disaster_id}/events", response_model=Timeline)
+def events(disaster_id: int, session: SessionDep, user: CurrentUser, since: int = Query(0, ge=0),
+           limit: int = Query(200, ge=1, le=service.MAX_TIMELINE_LIMIT)) -> Timeline:
+    """The disaster's timeline after sequence number `since`, oldest first."""
+    rows, next_since = service.timeline(session, disaster_id=disaster_id, actor=user, since=since, limit=limit)
+    return Timeline(events=[EventPublic.model_validate(e, from_attributes=True) for e in rows],
+                    next_since=next_since)

@@ -1,0 +1,324 @@
+"""Need use cases: create, amend, cancel, read, history, roll-ups and status from dispatches."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from coordinator.auth.models import User
+from coordinator.disasters.models import Disaster, PeopleCounts
+from coordinator.disasters.reference import block_of, current_agreement, municipality_or_none
+from coordinator.disasters.service import get_disaster, get_open_disaster
+from coordinator.errors import Conflict, Invalid, InvalidTransition, NotFound
+from coordinator.events.models import utcnow
+from coordinator.events.service import record_event
+from coordinator.needs import policy
+from coordinator.needs.language import is_well_formed, normalise
+from coordinator.needs.models import (
+    AMENDABLE_FIELDS,
+    Need,
+    NeedCreate,
+    NeedPublic,
+    NeedRevision,
+    NeedUpdate,
+)
+
+# Start-date window around the declaration (brief of issue 3: not more than 30 days before, 365 after).
+START_DAYS_BEFORE = 30
+START_DAYS_AFTER = 365
+
+# Dispatch states counted at each stage of the roll-up funnel (a person counts at every stage reached).
+_FUNNEL: dict[str, tuple[str, ...]] = {
+    "proposed": ("proposed", "approved", "requested", "accepted", "en_route", "on_site", "completed"),
+    "accepted": ("accepted", "en_route", "on_site", "completed"),
+    "on_site": ("on_site", "completed"),
+    "fulfilled": ("completed",),
+}
+
+
+def _people_by_state(session: Session, need_id: int) -> dict[str, int]:
+    """People per dispatch state for a need (empty while the dispatches domain is absent)."""
+    try:
+        from coordinator.dispatches.service import people_by_state
+    except ImportError:
+        return {}
+    return dict(people_by_state(session, need_id))
+
+
+def need_people(session: Session, need: Need) -> PeopleCounts:
+    """Roll-up for one need: requested headcount and people proposed, accepted, on site, fulfilled."""
+    assert need.id is not None
+    by_state = _people_by_state(session, need.id)
+    counts = {stage: sum(by_state.get(s, 0) for s in states) for stage, states in _FUNNEL.items()}
+    requested = need.headcount if need.status != "cancelled" else 0
+    return PeopleCounts(requested=requested, **counts)
+
+
+def public(session: Session, need: Need) -> NeedPublic:
+    """The public view of a need with its roll-up."""
+    view = NeedPublic.model_validate(need)
+    view.people = need_people(session, need)
+    return view
+
+
+def _payload(need: Need) -> dict[str, Any]:
+    return NeedPublic.model_validate(need).model_dump(mode="json", exclude={"people"})
+
+
+def _record(session: Session, disaster: Disaster, need: Need, type: str, actor: User | None) -> None:
+    assert need.id is not None
+    record_event(session, type=type, entity="need", entity_id=need.id, disaster_id=disaster.id,
+                 mode=disaster.mode, actor_user_id=actor.id if actor else None,
+                 actor_association_id=actor.association_id if actor else None,
+                 associations=policy.event_readers(disaster, need.requester_id), payload=_payload(need))
+
+
+def _invalid(field: str, en: str, ja: str, **details: Any) -> Invalid:
+    return Invalid(f"{field}: {en}", f"{field}：{ja}", field=field, details=details or None)
+
+
+def _check_requester(disaster: Disaster, requester_id: str) -> None:
+    if requester_id not in disaster.affected_associations:
+        raise _invalid("requester_id", f"association {requester_id!r} is not affected by this disaster",
+                       f"協会 {requester_id!r} はこの災害の被災地域の協会ではありません",
+                       affected=disaster.affected_associations)
+
+
+def _language(tag: str) -> str:
+    """A known agreement language (its canonical tag), or any well-formed BCP 47 tag, normalised."""
+    import agreements
+
+    try:
+        return current_agreement().language(tag).tag
+    except agreements.AgreementError:
+        pass
+    if not is_well_formed(tag):
+        raise _invalid("language", f"{tag!r} is not a well-formed BCP 47 language tag (e.g. en, zh-Hant, vi)",
+                       f"{tag!r} は BCP 47 の言語タグとして正しくありません（例：en、zh-Hant、vi）")
+    return normalise(tag)
+
+
+def _validated(disaster: Disaster, values: dict[str, Any]) -> dict[str, Any]:
+    """Check a need's fields against the agreement and the disaster; fill defaults; raise Invalid."""
+    import agreements
+
+    agreement = current_agreement()
+    kind_id = values["kind"]
+    try:
+        kind = agreement.kind(kind_id)
+    except agreements.AgreementError:
+        known = [k.id for k in agreement.kinds]
+        raise _invalid("kind", f"unknown support kind {kind_id!r}; known: {', '.join(known)}",
+                       f"支援の種類 {kind_id!r} は協定にありません（{', '.join(known)}）", known=known) from None
+    values["language"] = _language(values["language"])
+    headcount = values["headcount"]
+    if not 1 <= headcount <= 200:
+        raise _invalid("headcount", "must be between 1 and 200", "1 から 200 の範囲で指定してください")
+    declared = disaster.declared_at.date()
+    earliest, latest = declared - timedelta(days=START_DAYS_BEFORE), declared + timedelta(days=START_DAYS_AFTER)
+    start: date = values["start"]
+    if not earliest <= start <= latest:
+        raise _invalid("start", f"must be between {earliest} and {latest} (30 days before to 365 days "
+                       "after the declaration)",
+                       f"{earliest} から {latest} の間で指定してください（宣言の30日前から365日後まで）")
+    rotation = agreement.rotation
+    if values.get("days") is None:
+        values["days"] = rotation.default_days
+    if not rotation.min_days <= values["days"] <= rotation.max_days:
+        raise _invalid("days", f"must be between {rotation.min_days} and {rotation.max_days} days "
+                       "(the agreement's rotation)",
+                       f"{rotation.min_days} 日から {rotation.max_days} 日の範囲で指定してください（協定の交代期間）")
+    place = values.get("place")
+    if place is not None:
+        municipality = municipality_or_none(place) if len(place) == 5 and place.isdigit() else None
+        if municipality is None:
+            raise _invalid("place", f"{place!r} is not a known municipality code (5 digits, JIS X 0402)",
+                           f"{place!r} は市区町村コード（5桁、JIS X 0402）として見つかりません")
+        if municipality.pref_code not in disaster.affected_prefectures:
+            raise _invalid("place", f"municipality {place} is not in an affected prefecture",
+                           f"市区町村 {place} は被災都道府県にありません",
+                           affected_prefectures=disaster.affected_prefectures)
+    if values.get("remote") is None:
+        values["remote"] = kind.remote
+    if values["remote"] and not kind.remote:
+        raise _invalid("remote", f"support kind {kind_id!r} is done on site and cannot be remote",
+                       f"支援の種類 {kind_id!r} は現地での支援のため遠隔にはできません")
+    notes = values.get("notes") or ""
+    if len(notes) > 2000:
+        raise _invalid("notes", "must be at most 2000 characters", "2000 文字以内で入力してください")
+    values["notes"] = notes
+    return values
+
+
+def create_need(session: Session, *, disaster_id: int, data: NeedCreate, actor: User) -> Need:
+    """Register a need for an affected association (by its staff, or on its behalf)."""
+    disaster = get_open_disaster(session, disaster_id)
+    on_behalf = policy.ensure_can_write(actor, disaster, requester_id=data.requester_id,
+                                        requester_block=block_of(data.requester_id))
+    _check_requester(disaster, data.requester_id)
+    values = _validated(disaster, data.model_dump())
+    now = utcnow()
+    need = Need(**values, disaster_id=disaster_id, mode=disaster.mode, status="open", version=1,
+                created_by_user_id=actor.id, created_by_association_id=actor.association_id,
+                on_behalf=on_behalf, created_at=now, updated_at=now)
+    session.add(need)
+    session.flush()
+    _record(session, disaster, need, "need.created", actor)
+    session.commit()
+    session.refresh(need)
+    return need
+
+
+def _load(session: Session, need_id: int) -> Need:
+    need = session.get(Need, need_id)
+    if need is None:
+        raise NotFound(f"need_id: no need {need_id}", f"need_id：ニーズ {need_id} は見つかりません",
+                       field="need_id")
+    return need
+
+
+def _check_version(need: Need, version: int | None) -> None:
+    if version is not None and version != need.version:
+        raise Conflict(f"version: the need was changed meanwhile (now version {need.version})",
+                       f"version：このニーズは他の人が更新しました（現在の版 {need.version}）", field="version",
+                       details={"version": need.version})
+
+
+def _ensure_open(need: Need) -> None:
+    if need.status != "open":
+        raise InvalidTransition(f"status: the need is {need.status} and can no longer change",
+                                f"status：このニーズは {need.status} のため変更できません", field="status",
+                                details={"status": need.status})
+
+
+def _revise(session: Session, need: Need, changes: dict[str, Any], actor: User, on_behalf: bool) -> None:
+    assert need.id is not None
+    need.version += 1
+    need.updated_at = utcnow()
+    session.add(need)
+    session.add(NeedRevision(need_id=need.id, version=need.version, changes=changes, by_user_id=actor.id,
+                             by_association_id=actor.association_id, on_behalf=on_behalf, at=need.updated_at))
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def amend_need(session: Session, *, need_id: int, data: NeedUpdate, actor: User) -> Need:
+    """Change some fields of an open need; the old and new values are kept in need_revision."""
+    need = _load(session, need_id)
+    disaster = get_open_disaster(session, need.disaster_id)
+    on_behalf = policy.ensure_can_write(actor, disaster, requester_id=need.requester_id,
+                                        requester_block=block_of(need.requester_id))
+    _check_version(need, data.version)
+    _ensure_open(need)
+    given = data.model_dump(exclude_unset=True, exclude={"version"})
+    for name in ("kind", "language", "headcount", "start", "days", "remote"):
+        if name in given and given[name] is None:
+            raise _invalid(name, "may not be null", "空にはできません")
+    current = {name: getattr(need, name) for name in AMENDABLE_FIELDS}
+    proposed = _validated(disaster, {**current, **given})
+    changes = {name: {"old": _jsonable(current[name]), "new": _jsonable(proposed[name])}
+               for name in AMENDABLE_FIELDS if proposed[name] != current[name]}
+    if not changes:
+        return need
+    for name in changes:
+        setattr(need, name, proposed[name])
+    _revise(session, need, changes, actor, on_behalf)
+    _apply_fulfilment(session, need)
+    _record(session, disaster, need, "need.amended", actor)
+    session.commit()
+    session.refresh(need)
+    return need
+
+
+def cancel_need(session: Session, *, need_id: int, actor: User, version: int | None = None) -> Need:
+    """Cancel an open need (kept, with its history)."""
+    need = _load(session, need_id)
+    disaster = get_open_disaster(session, need.disaster_id)
+    on_behalf = policy.ensure_can_write(actor, disaster, requester_id=need.requester_id,
+                                        requester_block=block_of(need.requester_id))
+    _check_version(need, version)
+    _ensure_open(need)
+    need.status = "cancelled"
+    _revise(session, need, {"status": {"old": "open", "new": "cancelled"}}, actor, on_behalf)
+    _record(session, disaster, need, "need.cancelled", actor)
+    session.commit()
+    session.refresh(need)
+    return need
+
+
+def get_need(session: Session, *, need_id: int, actor: User) -> Need:
+    """One need, if the actor may read it."""
+    need = _load(session, need_id)
+    disaster = get_disaster(session, disaster_id=need.disaster_id, actor=actor)
+    policy.ensure_can_read(actor, disaster, need.requester_id)
+    return need
+
+
+def list_needs(session: Session, *, disaster_id: int, actor: User, status: str | None = None) -> list[Need]:
+    """The disaster's needs the actor may read (only this disaster's mode, ever)."""
+    disaster = get_disaster(session, disaster_id=disaster_id, actor=actor)
+    return visible_needs(session, disaster=disaster, actor=actor, status=status)
+
+
+def visible_needs(session: Session, *, disaster: Disaster, actor: User, status: str | None = None) -> list[Need]:
+    """Needs of a disaster filtered by its mode and by what the actor may read."""
+    query = select(Need).where(Need.disaster_id == disaster.id, Need.mode == disaster.mode)
+    if status is not None:
+        query = query.where(Need.status == status)
+    rows = session.exec(query.order_by(col(Need.id)))
+    return [n for n in rows if policy.can_read(actor, disaster, n.requester_id)]
+
+
+def need_history(session: Session, *, need_id: int, actor: User) -> list[NeedRevision]:
+    """A need's amendments, oldest first."""
+    need = get_need(session, need_id=need_id, actor=actor)
+    query = select(NeedRevision).where(NeedRevision.need_id == need.id).order_by(col(NeedRevision.version))
+    return list(session.exec(query))
+
+
+def _apply_fulfilment(session: Session, need: Need) -> bool:
+    """Set fulfilled when completed people cover the headcount, back to open when they no longer do."""
+    if need.status == "cancelled":
+        return False
+    completed = need_people(session, need).fulfilled
+    wanted = "fulfilled" if completed >= need.headcount else "open"
+    if wanted == need.status:
+        return False
+    need.status = wanted
+    need.updated_at = utcnow()
+    session.add(need)
+    return True
+
+
+def refresh_need_status(session: Session, need_id: int) -> Need:
+    """Recompute a need's status from its dispatches, inside the caller's transaction (no commit).
+
+    Called by the dispatches domain after a transition; writes "need.fulfilled" or "need.reopened"
+    when the status changes.
+    """
+    need = _load(session, need_id)
+    if _apply_fulfilment(session, need):
+        disaster = session.get(Disaster, need.disaster_id)
+        assert disaster is not None
+        session.flush()
+        _record(session, disaster, need, "need.fulfilled" if need.status == "fulfilled" else "need.reopened",
+                None)
+    return need
+
+
+def disaster_people(session: Session, *, disaster: Disaster, needs: list[Need]) -> tuple[PeopleCounts,
+                                                                                       dict[str, PeopleCounts]]:
+    """Roll-up over needs: totals and per requesting association."""
+    total = PeopleCounts()
+    by_requester: dict[str, PeopleCounts] = {}
+    for need in needs:
+        counts = need_people(session, need)
+        bucket = by_requester.setdefault(need.requester_id, PeopleCounts())
+        for stage in PeopleCounts.model_fields:
+            setattr(total, stage, getattr(total, stage) + getattr(counts, stage))
+            setattr(bucket, stage, getattr(bucket, stage) + getattr(counts, stage))
+    return total, by_requester
