@@ -1,0 +1,23 @@
+"""Where the reference data lives: data/ beside the packages, or a directory given by the caller."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from geo.errors import GeoError
+
+DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+
+def resolve_data_dir(data_dir: str | Path | None) -> Path:
+    """The absolute data directory to read (the default one when None), as a cache key."""
+    return DEFAULT_DATA_DIR if data_dir is None else Path(data_dir).resolve()
+
+
+def data_file(data_dir: Path, name: str) -> Path:
+    """Path of one reference file; GeoError when it is missing."""
+    path = data_dir / name
+    if not path.is_file():
+        raise GeoError(name, f"reference data file {path} is missing",
+                       f"参照データファイル {path} がありません")
+    return path
