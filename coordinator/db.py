@@ -10,6 +10,7 @@ from fastapi import Depends
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
+from starlette.requests import HTTPConnection
 
 from coordinator.settings import get_settings
 
@@ -37,7 +38,17 @@ def make_engine(url: str) -> Engine:
 
         return engine
     url = url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+    @event.listens_for(engine, "connect")
+    def _postgres_utc(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        # Sessions run in UTC whatever the server's TimeZone is, so SQL-side times agree with Python's.
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SET TIME ZONE 'UTC'")
+        cursor.close()
+        dbapi_connection.commit()
+
+    return engine
 
 
 @lru_cache
@@ -46,9 +57,15 @@ def get_engine() -> Engine:
     return make_engine(get_settings().database_url)
 
 
-def get_session() -> Iterator[Session]:
-    """A session per request; services commit once per use case."""
-    with Session(get_engine(), expire_on_commit=False) as session:
+def engine_of(connection: HTTPConnection | None) -> Engine:
+    """The engine of the app serving this request (app.state.engine), else the process-wide one."""
+    engine = getattr(connection.app.state, "engine", None) if connection is not None else None
+    return engine if engine is not None else get_engine()
+
+
+def get_session(connection: HTTPConnection = None) -> Iterator[Session]:  # type: ignore[assignment]
+    """A session per request (HTTP or websocket) on its app's engine; services commit once per use case."""
+    with Session(engine_of(connection), expire_on_commit=False) as session:
         yield session
 
 

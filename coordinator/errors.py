@@ -15,6 +15,8 @@ class DomainError(Exception):
 
     status = 400
     code = "invalid"
+    # Extra response headers (e.g. Retry-After, WWW-Authenticate); set on the instance when needed.
+    headers: dict[str, str] | None = None
 
     def __init__(self, message_en: str, message_ja: str, *, field: str | None = None,
                  details: dict[str, Any] | None = None) -> None:
@@ -68,7 +70,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
-        return JSONResponse(exc.body(), status_code=exc.status)
+        return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

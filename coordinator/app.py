@@ -1,0 +1,126 @@
+"""The FastAPI application: error handlers, routers, health check, offline API docs, placeholder home page."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse, JSONResponse
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from coordinator.associations.router import router as associations_router
+from coordinator.auth.pages import HOME_PAGE
+from coordinator.auth.router import router as auth_router
+from coordinator.db import make_engine
+from coordinator.errors import DomainError, install_error_handlers
+from coordinator.settings import Settings, get_settings
+
+# Modules that each expose `router`. Tolerating a module that does not exist yet is temporary: the
+# domains are being written alongside; only ModuleNotFoundError for exactly that module is skipped.
+DOMAIN_ROUTERS = (
+    "coordinator.disasters.router",
+    "coordinator.needs.router",
+    "coordinator.offers.router",
+    "coordinator.dispatches.router",
+    "coordinator.exports.router",
+)
+
+# FastAPI's own /docs page loads Swagger UI from a CDN; this one is self-contained so it works offline.
+DOCS_PAGE = """<!doctype html>
+<html lang="ja"><head><meta charset="utf-8"><title>ouen API</title>
+<style>body { font-family: sans-serif; margin: 2rem; } code { background: #f3f3f3; padding: 0 .2rem; }
+li { margin: .3rem 0; } .method { display: inline-block; width: 4.5rem; font-weight: bold; }</style></head>
+<body><h1>ouen API</h1>
+<p>機械可読な定義 / machine-readable definition: <a href="/openapi.json">/openapi.json</a>.
+認証 / auth: <code>Authorization: Bearer ouen_…</code> または / or the session cookie from
+<code>POST /api/v1/auth/login</code>.</p>
+<ul id="paths"></ul>
+<script>
+fetch("/openapi.json").then((r) => r.json()).then((spec) => {
+  const list = document.getElementById("paths");
+  for (const [path, operations] of Object.entries(spec.paths)) {
+    for (const [method, op] of Object.entries(operations)) {
+      const item = document.createElement("li");
+      const verb = document.createElement("span"); verb.className = "method";
+      verb.textContent = method.toUpperCase();
+      const where = document.createElement("code"); where.textContent = path;
+      item.append(verb, where, document.createTextNode(" " + (op.summary || "") +
+        (op.description ? " — " + op.description.split("\\n")[0] : "")));
+      list.append(item);
+    }
+  }
+});
+</script></body></html>
+"""
+
+
+def _missing_module(error: ModuleNotFoundError, module_name: str) -> bool:
+    return error.name is not None and module_name.startswith(error.name) and (
+        error.name == module_name or module_name.startswith(error.name + "."))
+
+
+def _domain_routers() -> list[object]:
+    routers = []
+    for name in DOMAIN_ROUTERS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as error:
+            if _missing_module(error, name):
+                continue
+            raise
+        routers.append(module.router)
+    return routers
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
+    """The application on settings.database_url (or on `engine`, which the caller then owns)."""
+    settings = settings or get_settings()
+    owns_engine = engine is None
+    app_engine = engine if engine is not None else make_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owns_engine:
+            app_engine.dispose()
+
+    app = FastAPI(title="ouen (応援)", version="0.1.0", lifespan=lifespan,
+                  description="Disaster-time mutual-aid coordination for Japan's regional international "
+                              "associations. 地域国際化協会の災害時相互応援の調整。",
+                  # FastAPI's own /docs loads Swagger UI from a CDN; ours is self-contained (offline).
+                  docs_url=None, redoc_url=None)
+    app.state.settings = settings
+    app.state.engine = app_engine
+    install_error_handlers(app)
+    app.include_router(auth_router)
+    app.include_router(associations_router)
+    for router in _domain_routers():
+        app.include_router(router)  # type: ignore[arg-type]
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> JSONResponse:
+        """200 when the database answers, 503 otherwise."""
+        try:
+            with app_engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception as error:  # any failure to reach the database is "unhealthy"
+            problem = DomainError(f"database unreachable: {type(error).__name__}",
+                                  "データベースに接続できません", field="database")
+            problem.code = "unhealthy"
+            return JSONResponse(problem.body(), status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        """A self-hosted list of the API's endpoints, read from /openapi.json."""
+        return HTMLResponse(DOCS_PAGE)
+
+    @app.get("/", include_in_schema=False)
+    def home() -> HTMLResponse:
+        """A placeholder home page: sign-in and the association list, until the dashboard lands."""
+        return HTMLResponse(HOME_PAGE)
+
+    return app

@@ -1,0 +1,1 @@
+"""The regional international associations (and the CLAIR secretariat) as rows the other domains refer to."""

@@ -1,0 +1,1 @@
+"""People and permissions: users, password sign-in with session cookies, bearer API tokens."""

@@ -1,0 +1,71 @@
+"""The app shell: health check, error shape, offline docs, placeholder home page."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from coordinator.app import create_app
+from coordinator.settings import Settings
+
+
+def test_healthz_reports_the_database_reachable(client: TestClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+
+
+def test_healthz_is_503_when_the_database_cannot_be_opened(tmp_path) -> None:
+    missing_dir = tmp_path / "no" / "such" / "dir" / "ouen.sqlite3"
+    with TestClient(create_app(Settings(database_url=f"sqlite:///{missing_dir}"))) as client:
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "unhealthy"
+    assert response.json()["error"]["field"] == "database"
+
+
+def test_unknown_route_gets_the_error_shape(client: TestClient) -> None:
+    response = client.get("/api/v1/no-such-thing")
+    assert response.status_code == 404
+    error = response.json()["error"]
+    assert error["code"] == "http_error"
+    assert error["message"] == {"ja": "見つかりません", "en": "Not found"}
+
+
+def test_wrong_method_gets_the_error_shape(client: TestClient) -> None:
+    response = client.delete("/api/v1/auth/me")
+    assert response.status_code == 405
+    assert response.json()["error"]["message"]["ja"] == "許可されていない操作です"
+
+
+def test_validation_error_names_the_field_in_both_languages(client: TestClient) -> None:
+    response = client.post("/api/v1/auth/login", json={"login": "someone"})
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "invalid"
+    assert error["field"] == "password"
+    assert "password" in error["message"]["en"] and "password" in error["message"]["ja"]
+
+
+def test_malformed_json_is_a_422_not_a_500(client: TestClient) -> None:
+    response = client.post("/api/v1/auth/login", content=b"{not json",
+                           headers={"Content-Type": "application/json"})
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "invalid"
+
+
+def test_docs_page_loads_nothing_from_the_internet(client: TestClient) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert "/openapi.json" in page.text
+    assert "http://" not in page.text and "https://" not in page.text and "//cdn" not in page.text
+    spec = client.get("/openapi.json").json()
+    assert "/api/v1/auth/login" in spec["paths"]
+    assert "/api/v1/associations/{association_id}" in spec["paths"]
+
+
+def test_home_page_is_japanese_first_and_self_contained(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200
+    assert '<html lang="ja">' in page.text
+    assert "/api/v1/auth/login" in page.text
+    assert "https://" not in page.text and "http://" not in page.text
