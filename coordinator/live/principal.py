@@ -1,0 +1,61 @@
+"""Who is connecting: credentials from the websocket request, turned into a realtime Principal."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sqlmodel import Session
+from starlette.websockets import WebSocket
+
+from realtime.auth import Principal
+
+# disaster id -> associations the user acts as coordinator for; supplied by the disasters domain.
+CoordinatesOf = Callable[[Session, Any], Mapping[int, frozenset[str]]]
+
+
+def credentials_of(websocket: WebSocket, cookie_name: str = "ouen_session") -> tuple[str, str] | None:
+    """("token", secret) from `?token=` or `Authorization: Bearer`, else ("session", id) from the cookie."""
+    token = websocket.query_params.get("token")
+    if not token:
+        header = websocket.headers.get("authorization", "")
+        if header[:7].lower() == "bearer ":
+            token = header[7:].strip()
+    if token:
+        return ("token", token)
+    cookie = websocket.cookies.get(cookie_name)
+    return ("session", cookie) if cookie else None
+
+
+def _auth_function(*names: str) -> Callable[[Session, str], Any] | None:
+    # The auth domain is written alongside this adapter; look its functions up by their agreed names.
+    try:
+        service = importlib.import_module("coordinator.auth.service")
+    except ImportError:
+        return None
+    for name in names:
+        function = getattr(service, name, None)
+        if callable(function):
+            return function
+    return None
+
+
+def user_for(session: Session, credentials: tuple[str, str] | None) -> Any | None:
+    """The user behind the credentials, or None (unknown, revoked or expired)."""
+    if credentials is None:
+        return None
+    kind, secret = credentials
+    if kind == "token":
+        function = _auth_function("authenticate_token")
+    else:
+        function = _auth_function("authenticate_session", "user_for_session", "session_user")
+    return function(session, secret) if function is not None else None
+
+
+def principal_of(user: Any, *, coordinates: Mapping[int, frozenset[str]] | None = None) -> Principal:
+    """The realtime principal of a user (every role takes part in drills; DOMAIN.md, "Drill exercises")."""
+    role = getattr(user, "role", "staff")
+    role = getattr(role, "value", role)
+    return Principal(user_id=int(user.id), role=str(role), association_id=getattr(user, "association_id", None),
+                     may_read_drill=True, coordinates=coordinates or {})

@@ -1,0 +1,96 @@
+"""After-commit publishing: in-process hints to the memory backplane, or NOTIFY inside the transaction."""
+
+from __future__ import annotations
+
+from sqlalchemy import event as sa_event
+from sqlalchemy import inspect, text
+from sqlmodel import Session
+
+from coordinator.events.models import Event
+from coordinator.events.service import Publisher, add_publisher, remove_publisher
+from coordinator.live.store import envelope_of
+from realtime.backplane import CHANNEL, MemoryBackplane, notice_payload
+from realtime.protocol import Envelope
+
+_NOTIFIED = "live_notified_seqs"
+_notify_channels: list[str] = []
+
+
+def _loaded_envelope(row: Event) -> Envelope | None:
+    # After commit a row may be expired (expire_on_commit=True); reading it would query the database
+    # from inside the commit hook, so such rows are announced as "something committed" instead.
+    state = inspect(row)
+    if state.expired_attributes or row.seq is None:
+        return None
+    return envelope_of(row)
+
+
+def memory_publisher(backplane: MemoryBackplane) -> Publisher:
+    """A publisher that hands committed events to an in-process backplane."""
+
+    def publish(rows: list[Event]) -> None:
+        envelopes = [_loaded_envelope(row) for row in rows]
+        if all(envelope is not None for envelope in envelopes):
+            backplane.announce([e for e in envelopes if e is not None])
+        else:
+            backplane.announce(catch_up=True)
+
+    return publish
+
+
+def install_memory_publisher(backplane: MemoryBackplane) -> Publisher:
+    """Register the in-process publisher with the event service; returns it for uninstall_publisher."""
+    publisher = memory_publisher(backplane)
+    add_publisher(publisher)
+    return publisher
+
+
+def uninstall_publisher(publisher: Publisher) -> None:
+    """Unregister a publisher installed here."""
+    remove_publisher(publisher)
+
+
+def enable_pg_notify(channel: str = CHANNEL) -> None:
+    """Send `pg_notify(channel, 'seq disaster mode')` for each event, inside its transaction.
+
+    PostgreSQL delivers a transaction's notifications only when it commits and drops them on rollback,
+    so listeners never hear of an event they cannot read yet, and a crash between commit and an
+    after-commit hook cannot lose the notice.
+    """
+    if channel not in _notify_channels:
+        _notify_channels.append(channel)
+
+
+def disable_pg_notify(channel: str = CHANNEL) -> None:
+    """Stop sending NOTIFY on `channel`."""
+    if channel in _notify_channels:
+        _notify_channels.remove(channel)
+
+
+@sa_event.listens_for(Session, "after_flush")
+def _notify_after_flush(session: Session, _flush_context: object) -> None:
+    if not _notify_channels:
+        return
+    pending = session.info.get("pending_events")
+    if not pending or session.get_bind().dialect.name != "postgresql":
+        return
+    notified: set[int] = session.info.setdefault(_NOTIFIED, set())
+    connection = session.connection()
+    for row in pending:
+        seq = row.seq
+        if seq is None or seq in notified:
+            continue
+        notified.add(seq)
+        for channel in _notify_channels:
+            connection.execute(text("SELECT pg_notify(:channel, :payload)"),
+                               {"channel": channel, "payload": notice_payload(seq, row.disaster_id, row.mode)})
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _forget_notified_after_commit(session: Session) -> None:
+    session.info.pop(_NOTIFIED, None)
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _forget_notified_after_rollback(session: Session) -> None:
+    session.info.pop(_NOTIFIED, None)

@@ -1,0 +1,97 @@
+"""Serving one websocket (Starlette/FastAPI) through the hub: handshake, subscribe, receive loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Mapping
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from realtime.auth import Principal
+from realtime.hub import Hub
+from realtime.protocol import (
+    CLOSE_IDLE_TIMEOUT,
+    CLOSE_REASONS,
+    CLOSE_UNAUTHENTICATED,
+    SubscriptionError,
+    encode_error,
+    parse_subscription,
+)
+
+
+class StarletteOutlet:
+    """Outlet over a Starlette WebSocket; sends the pre-encoded frame as a text message."""
+
+    __slots__ = ("_send", "websocket")
+
+    def __init__(self, websocket: WebSocket) -> None:
+        self.websocket = websocket
+        self._send = websocket.send
+
+    async def send_text(self, frame: str) -> None:
+        """Send one text frame."""
+        await self._send({"type": "websocket.send", "text": frame})
+
+    async def close(self, code: int, reason: str) -> None:
+        """Close with an application code."""
+        await self.websocket.close(code, reason)
+
+
+async def _refuse(websocket: WebSocket, error: SubscriptionError) -> None:
+    with contextlib.suppress(Exception):
+        await websocket.send_text(error.frame())
+        await websocket.close(error.code, CLOSE_REASONS.get(error.code, ""))
+
+
+async def serve_websocket(hub: Hub, websocket: WebSocket, principal: Principal | None, *,
+                          block_members: Mapping[str, frozenset[str]] | None = None,
+                          subscribe_timeout: float = 10.0) -> int | None:
+    """Accept, authenticate, read the subscribe message, then stream until either side closes."""
+    # Accept before refusing: browsers cannot see why a handshake failed, but they do see close codes.
+    await websocket.accept()
+    if principal is None:
+        with contextlib.suppress(Exception):
+            await websocket.send_text(encode_error(CLOSE_UNAUTHENTICATED, "credentials",
+                                                   "sign in or pass a valid token",
+                                                   "ログインするか、有効なトークンを指定してください"))
+            await websocket.close(CLOSE_UNAUTHENTICATED, CLOSE_REASONS[CLOSE_UNAUTHENTICATED])
+        return CLOSE_UNAUTHENTICATED
+    try:
+        raw = await asyncio.wait_for(websocket.receive_text(), subscribe_timeout)
+    except TimeoutError:
+        await _refuse(websocket, SubscriptionError("subscribe", "no subscribe message in time",
+                                                   "購読メッセージが時間内に届きませんでした",
+                                                   code=CLOSE_IDLE_TIMEOUT))
+        return CLOSE_IDLE_TIMEOUT
+    except (WebSocketDisconnect, RuntimeError, KeyError):
+        return None
+    try:
+        subscription = parse_subscription(raw, block_members=block_members)
+        hub.authorize(principal, subscription)
+    except SubscriptionError as error:
+        await _refuse(websocket, error)
+        return error.code
+
+    subscriber = hub.subscribe(StarletteOutlet(websocket), principal, subscription)
+
+    async def receive_loop() -> None:
+        # Any client message (a pong to our heartbeat, or anything else) proves the client is alive.
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            subscriber.touch()
+
+    receiver = asyncio.create_task(receive_loop())
+    closed = asyncio.create_task(subscriber.wait_closed())
+    try:
+        await asyncio.wait({receiver, closed}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        if not subscriber.closed:
+            hub.unsubscribe(subscriber)
+        for task in (receiver, closed):
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+    return subscriber.close_code
