@@ -90,14 +90,16 @@ def _parse(file: str, raw: dict[str, Any]) -> _AgreementFile:
     except ValidationError as exc:
         first = exc.errors()[0]
         key = _key_of(first["loc"], raw)
-        problem = first["msg"]
+        problem = first["msg"].removeprefix("Value error, ")
+        problem_ja = f"値が不正です：{problem}"
         if first["type"] == "missing" and first["loc"][-1] == "source":
             problem = 'missing: every rule must name its source or say "assumption"'
+            problem_ja = '出典（source）がありません：規則ごとに出典か "assumption" を書きます'
         elif first["type"] == "missing":
-            problem = "missing"
+            problem, problem_ja = "missing", "必須の項目がありません"
         elif first["type"] == "extra_forbidden":
-            problem = "unknown key (a typo?)"
-        raise AgreementError(file, key, problem, f"{key} が不正です：{problem}") from None
+            problem, problem_ja = "unknown key (a typo?)", "不明なキーです（綴りの誤り？）"
+        raise AgreementError(file, key, problem, problem_ja) from None
 
 
 def _key_of(loc: tuple[Any, ...], raw: Any) -> str:
@@ -145,8 +147,12 @@ def _check(file: str, parsed: _AgreementFile, memberships: dict[str, str]) -> No
                 _fail(file, key, f"{member} is {where}: an association belongs to exactly one block",
                       f"{member} が重複しています（{member_of[member]}）：協会は一つのブロックにだけ属します")
             member_of[member] = block.id
+    # Membership in the file must agree with the block column of the reference data.
+    for block in blocks:
+        for member in block.members:
             if memberships[member] != block.id:
-                _fail(file, key, f"{member} is in block {memberships[member]!r} in data/associations.csv",
+                _fail(file, f"blocks[{block.id}].members",
+                      f"{member} is in block {memberships[member]!r} in data/associations.csv",
                       f"{member} は data/associations.csv ではブロック {memberships[member]!r} です")
     for association_id, block_id in memberships.items():
         if association_id not in member_of:

@@ -70,11 +70,12 @@ def _from_own_block(index: AgreementIndex, block_id: str, role: BlockRoles, affe
                     year: int) -> ActingCoordinator | None:
     """The coordinator, else the first unaffected deputy, else the nearest unaffected member; None if none."""
     designated = role.coordinator
+    block = index.agreement.block(block_id)
     if designated not in affected:
         return ActingCoordinator(
             block_id, designated, False, (),
-            f"designated coordinator of {block_id} for FY{year}",
-            f"{year}年度の{block_id}ブロック幹事団体", "coordinator")
+            f"{index.label_en(designated)}: designated coordinator of {block.name_en} for FY{year}",
+            f"{index.label_ja(designated)}：{year}年度の{block.name_ja}ブロック幹事団体", "coordinator")
     skipped: list[str] = [designated]
     for rank, deputy in enumerate(role.deputies, start=1):
         if deputy in affected:
@@ -83,51 +84,57 @@ def _from_own_block(index: AgreementIndex, block_id: str, role: BlockRoles, affe
         passed = ", ".join(skipped)
         return ActingCoordinator(
             block_id, deputy, True, tuple(skipped),
-            f"deputy no. {rank} of {block_id} for FY{year}, acting because {passed} affected",
-            f"{year}年度の{block_id}ブロック副幹事（第{rank}順位）：{passed} が被災のため代行", "deputy")
+            f"{index.label_en(deputy)}: deputy no. {rank} of {block.name_en} for FY{year}, acting because "
+            f"{passed} {'is' if len(skipped) == 1 else 'are'} affected",
+            f"{index.label_ja(deputy)}：{year}年度の{block.name_ja}ブロック副幹事（第{rank}順位）。"
+            f"{passed} が被災のため代行", "deputy")
     distances = index.distances_from_association(designated)
-    members = [m for m in index.agreement.block(block_id).members if m not in affected]
+    members = [m for m in block.members if m not in affected]
     if not members:
         return None
     nearest = min(members, key=lambda m: (distances[m], m))
     passed = ", ".join(skipped)
     return ActingCoordinator(
         block_id, nearest, True, tuple(skipped),
-        f"coordinator and all deputies of {block_id} affected ({passed}); nearest unaffected member "
-        f"({distances[nearest]} km from {designated}) acts",
-        f"{block_id}ブロックの幹事・副幹事がすべて被災（{passed}）のため、{designated}から最も近い"
-        f"被災していない構成団体（{distances[nearest]} km）が代行", "nearest_member")
+        f"{index.label_en(nearest)}: the coordinator and all deputies of {block.name_en} are affected "
+        f"({passed}); the nearest unaffected member ({distances[nearest]} km from {designated}) acts",
+        f"{index.label_ja(nearest)}：{block.name_ja}ブロックの幹事・副幹事がすべて被災（{passed}）のため、"
+        f"{designated}から最も近い被災していない構成団体（{distances[nearest]} km）が代行", "nearest_member")
 
 
 def _from_other_block(index: AgreementIndex, block_id: str, role: BlockRoles,
                       own: dict[str, ActingCoordinator | None], year: int) -> ActingCoordinator:
     """A wholly affected block borrows the acting coordinator of a partner block, then of the nearest block."""
     skipped = (role.coordinator, *role.deputies)
+    block = index.agreement.block(block_id)
     for rank, partner in enumerate(index.agreement.stages.partners_of(block_id), start=1):
         helper = own.get(partner)
         if helper is not None:
+            other = index.agreement.block(partner)
             return ActingCoordinator(
                 block_id, helper.association_id, True, skipped,
-                f"every member of {block_id} is affected; the acting coordinator of partner block no. {rank} "
-                f"({partner}) also coordinates {block_id}",
-                f"{block_id}ブロックの全構成団体が被災のため、パートナーブロック第{rank}順位（{partner}）の"
-                f"幹事代行が{block_id}も調整", "partner_block")
+                f"{index.label_en(helper.association_id)}: every member of {block.name_en} is affected; the "
+                f"acting coordinator of partner block no. {rank} ({other.name_en}) also coordinates it",
+                f"{index.label_ja(helper.association_id)}：{block.name_ja}ブロックの全構成団体が被災のため、"
+                f"パートナーブロック第{rank}順位（{other.name_ja}）の幹事が兼ねて調整", "partner_block")
     # No partner block can help: the nearest block that still has its own coordinator (assumption: the
     # agreement names no further order, and coordination must sit outside the affected area).
     distances = index.distances_from_association(role.coordinator)
     others = [h for b, h in own.items() if h is not None and b != block_id]
     if others:
         helper = min(others, key=lambda h: (distances[h.association_id], h.association_id))
+        other = index.agreement.block(helper.block)
         return ActingCoordinator(
             block_id, helper.association_id, True, skipped,
-            f"every member of {block_id} and of its partner blocks is affected; the acting coordinator of "
-            f"the nearest block ({helper.block}) also coordinates {block_id}",
-            f"{block_id}ブロックとそのパートナーブロックの全構成団体が被災のため、最も近いブロック"
-            f"（{helper.block}）の幹事代行が{block_id}も調整", "other_block")
+            f"{index.label_en(helper.association_id)}: every member of {block.name_en} and of its partner "
+            f"blocks is affected; the acting coordinator of the nearest block ({other.name_en}) also "
+            f"coordinates it",
+            f"{index.label_ja(helper.association_id)}：{block.name_ja}ブロックとそのパートナーブロックの"
+            f"全構成団体が被災のため、最も近いブロック（{other.name_ja}）の幹事が兼ねて調整", "other_block")
     raise NoCoordinatorLeft(
         index.agreement.source_file, f"fiscal_years.{year}.blocks.{block_id}",
-        f"every association is affected: nobody is left to coordinate {block_id}",
-        f"すべての協会が被災しており、{block_id}ブロックを調整できる団体がありません")
+        f"every association is affected: nobody is left to coordinate {block.name_en}",
+        f"すべての協会が被災しており、{block.name_ja}ブロックを調整できる団体がありません")
 
 
 def _secretariat(agreement: Agreement, index: AgreementIndex, coordinators: dict[str, ActingCoordinator],
@@ -146,11 +153,13 @@ def _secretariat(agreement: Agreement, index: AgreementIndex, coordinators: dict
     for block_id in secretariat.failover.blocks:
         acting = coordinators.get(block_id)
         if acting is not None and acting.association_id not in affected:
+            block = agreement.block(block_id)
             return ActingSecretariat(
                 acting.association_id, True,
-                f"{why_en}: the secretariat fails over to the acting coordinator of {block_id} "
+                f"{why_en}: the secretariat fails over to the acting coordinator of {block.name_en} "
                 f"({index.label_en(acting.association_id)})",
-                f"{why_ja}のため、事務局は{block_id}ブロックの幹事代行（{index.label_ja(acting.association_id)}）に移ります")
+                f"{why_ja}のため、事務局は{block.name_ja}ブロックの幹事（{index.label_ja(acting.association_id)}）"
+                f"に移ります")
     raise NoCoordinatorLeft(agreement.source_file, "secretariat.failover.blocks",
                             f"{why_en} and no fail-over block has an acting coordinator",
                             f"{why_ja}、代替先のブロックにも幹事代行がいません")
