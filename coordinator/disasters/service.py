@@ -8,10 +8,11 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from agreements import AgreementError, NoCoordinatorLeft, acting_roles
 from coordinator.auth.models import User
 from coordinator.disasters import policy
 from coordinator.disasters.models import AreaInput, Disaster, DisasterCreate, DisasterPublic, DisasterUpdate
-from coordinator.disasters.reference import all_association_ids, current_agreement
+from coordinator.disasters.reference import GeoError, all_association_ids, current_agreement, resolve_area
 from coordinator.errors import Conflict, Forbidden, Invalid, NotFound
 from coordinator.events.models import Event, utcnow
 from coordinator.events.service import events_since, record_event
@@ -39,8 +40,6 @@ def roles_dict(roles: Any) -> dict[str, Any]:
 
 def _resolve_area(area: AreaInput) -> Any:
     """The area through geo; a GeoError becomes Invalid naming the field under `area`."""
-    import geo
-
     given = [name for name in ("prefectures", "municipalities", "geojson", "epicentre")
              if getattr(area, name) is not None]
     if len(given) != 1:
@@ -52,27 +51,27 @@ def _resolve_area(area: AreaInput) -> Any:
                       "area.radius_km：半径は震央（epicentre）と一緒に指定してください", field="area.radius_km")
     try:
         if area.prefectures is not None:
-            return geo.resolve_area(prefectures=area.prefectures)
+            return resolve_area(prefectures=area.prefectures)
         if area.municipalities is not None:
-            return geo.resolve_area(municipalities=area.municipalities)
+            return resolve_area(municipalities=area.municipalities)
         if area.geojson is not None:
-            return geo.resolve_area(geojson=json.dumps(area.geojson))
+            return resolve_area(geojson=json.dumps(area.geojson))
         assert area.epicentre is not None
-        return geo.resolve_area(epicentre=(area.epicentre.lon, area.epicentre.lat), radius_km=area.radius_km)
-    except geo.GeoError as exc:
+        return resolve_area(epicentre=(area.epicentre.lon, area.epicentre.lat), radius_km=area.radius_km)
+    except GeoError as exc:
         field = exc.field if str(exc.field).startswith("area") else f"area.{exc.field}"
         raise Invalid(f"{field}: {exc.message_en}", f"{field}：{exc.message_ja}", field=field) from exc
 
 
 def _acting_roles(*, affected: frozenset[str] | tuple[()], prefectures: Any, on: date) -> Any:
-    import agreements
-
     try:
-        return agreements.acting_roles(current_agreement(), affected=affected, on=on,
-                                       affected_prefectures=prefectures)
-    except agreements.NoCoordinatorLeft as exc:
+        return acting_roles(current_agreement(), affected=affected, on=on, affected_prefectures=prefectures)
+    except NoCoordinatorLeft as exc:
         raise Invalid(f"area: no coordinator is left outside the affected area ({exc})",
                       f"area：被災地域外に幹事団体が残っていません（{exc}）", field="area") from exc
+    except AgreementError as exc:
+        raise Conflict(f"agreement: {exc.key}: {exc.problem}", f"協定：{exc.key}：{exc.problem_ja}",
+                       field="agreement") from exc
 
 
 def declare_disaster(session: Session, *, data: DisasterCreate, actor: User,

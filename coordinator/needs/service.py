@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from agreements import AgreementError
 from coordinator.auth.models import User
 from coordinator.disasters.models import Disaster, PeopleCounts
 from coordinator.disasters.reference import block_of, current_agreement, municipality_or_none
@@ -88,11 +89,9 @@ def _check_requester(disaster: Disaster, requester_id: str) -> None:
 
 def _language(tag: str) -> str:
     """A known agreement language (its canonical tag), or any well-formed BCP 47 tag, normalised."""
-    import agreements
-
     try:
         return current_agreement().language(tag).tag
-    except agreements.AgreementError:
+    except AgreementError:
         pass
     if not is_well_formed(tag):
         raise _invalid("language", f"{tag!r} is not a well-formed BCP 47 language tag (e.g. en, zh-Hant, vi)",
@@ -102,13 +101,11 @@ def _language(tag: str) -> str:
 
 def _validated(disaster: Disaster, values: dict[str, Any]) -> dict[str, Any]:
     """Check a need's fields against the agreement and the disaster; fill defaults; raise Invalid."""
-    import agreements
-
     agreement = current_agreement()
     kind_id = values["kind"]
     try:
         kind = agreement.kind(kind_id)
-    except agreements.AgreementError:
+    except AgreementError:
         known = [k.id for k in agreement.kinds]
         raise _invalid("kind", f"unknown support kind {kind_id!r}; known: {', '.join(known)}",
                        f"支援の種類 {kind_id!r} は協定にありません（{', '.join(known)}）", known=known) from None

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from agreements import AgreementError
 from coordinator.auth.models import ROLE_STAFF, User
 from coordinator.disasters.models import Disaster
 from coordinator.disasters.reference import association_or_none, current_agreement
@@ -35,13 +36,11 @@ def _invalid(field: str, en: str, ja: str, **details: Any) -> Invalid:
 
 
 def _languages(tags: list[str], field: str = "languages") -> list[str]:
-    import agreements
-
     out: list[str] = []
     for tag in tags:
         try:
             canonical = current_agreement().language(tag).tag
-        except agreements.AgreementError:
+        except AgreementError:
             if not is_well_formed(tag):
                 raise _invalid(field, f"{tag!r} is not a well-formed BCP 47 language tag (e.g. en, zh-Hant)",
                                f"{tag!r} は BCP 47 の言語タグとして正しくありません（例：en、zh-Hant）") from None
