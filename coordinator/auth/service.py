@@ -173,3 +173,20 @@ def authenticate_token(session: Session, secret: str) -> User | None:
         session.add(token)
         session.commit()
     return user
+
+
+FIRST_SECRETARIAT_LOGIN = "secretariat"
+
+
+def ensure_first_secretariat(session: Session, *, password: str) -> User | None:
+    """On a first start (no active secretariat user) create one with this password; else None."""
+    if active_secretariat_exists(session):
+        return None
+    login = FIRST_SECRETARIAT_LOGIN
+    taken = set(session.exec(select(User.login).where(col(User.login).startswith(FIRST_SECRETARIAT_LOGIN))))
+    suffix = 1
+    while login in taken:
+        suffix += 1
+        login = f"{FIRST_SECRETARIAT_LOGIN}-{suffix}"
+    return create_user(session, login=login, display_name="事務局 (CLAIR) / Secretariat", role=ROLE_SECRETARIAT,
+                       association_id=SECRETARIAT_ID, password=password)
