@@ -19,6 +19,7 @@ class AgreementIndex:
     name_en: dict[str, str]
     name_ja: dict[str, str]
     known_affected: frozenset[str]
+    data_dir: str | None = None
     _between: dict[str, dict[str, float]] = field(default_factory=dict)
     _from_place: dict[str, dict[str, float]] = field(default_factory=dict)
 
@@ -27,7 +28,7 @@ class AgreementIndex:
         row = self._between.get(association_id)
         if row is None:
             row = {other: 0.0 if other == association_id
-                   else round(geo.association_distance_km(association_id, other), 1)
+                   else round(geo.association_distance_km(association_id, other, self.data_dir), 1)
                    for other in self.association_ids}
             self._between[association_id] = row
         return row
@@ -37,7 +38,7 @@ class AgreementIndex:
         row = self._from_place.get(municipality_code)
         if row is None:
             try:
-                row = {other: round(geo.place_to_association_km(municipality_code, other), 1)
+                row = {other: round(geo.place_to_association_km(municipality_code, other, self.data_dir), 1)
                        for other in self.association_ids}
             except geo.GeoError as exc:
                 raise InvalidQuestion("place", f"unknown place {municipality_code!r}: {exc.message_en}",
@@ -67,7 +68,8 @@ def index_of(agreement: Agreement) -> AgreementIndex:
     index = agreement._cache.get("index")
     if index is None:
         ids = agreement.association_ids
-        associations = {a.id: a for a in geo.associations()}
+        data_dir = agreement._cache.get("data_dir")
+        associations = {a.id: a for a in geo.associations(data_dir)}
         index = AgreementIndex(
             agreement=agreement,
             association_ids=ids,
@@ -76,6 +78,7 @@ def index_of(agreement: Agreement) -> AgreementIndex:
                      for i in ids},
             name_ja={i: associations[i].name_ja if i in associations else i for i in ids},
             known_affected=frozenset(ids) | {agreement.secretariat.id},
+            data_dir=data_dir,
         )
         agreement._cache["index"] = index
     return index

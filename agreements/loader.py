@@ -68,7 +68,9 @@ def _load_cached(file: str, mtime_ns: int, data_dir: str | None) -> Agreement:
     parsed = _parse(file, raw)
     memberships = {a.id: a.block for a in geo.associations(data_dir)}
     _check(file, parsed, memberships)
-    return _build(file, parsed)
+    agreement = _build(file, parsed)
+    agreement._cache["data_dir"] = data_dir  # the rules read names and distances from the same data
+    return agreement
 
 
 def _read_toml(file: str) -> dict[str, Any]:
