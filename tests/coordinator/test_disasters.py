@@ -29,7 +29,7 @@ def test_declare_prefecture_17_affects_ishikawa_with_acting_roles(world: World) 
                for c in roles["coordinators"].values())
     assert roles["secretariat"]["id"] and roles["secretariat"]["is_failover"] is False
     assert roles["coordinators"]["tokai_hokuriku"]["reason_ja"]
-    read = world.client.get(f"/api/v1/disasters/{world.id}", headers=world.osaka)
+    read = world.client.get(f"/api/v1/disasters/{world.id}", headers=world.outsider)
     assert read.status_code == 200 and read.json() == disaster
 
 

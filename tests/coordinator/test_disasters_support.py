@@ -14,7 +14,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 DOMAIN_TABLES = ("disaster", "need", "need_revision", "offer", "standing_capacity", "event")
-ISHIKAWA, TOYAMA, FUKUI, OSAKA = "pref_ishikawa", "pref_toyama", "pref_fukui", "pref_osaka"
+ISHIKAWA, TOYAMA, FUKUI = "pref_ishikawa", "pref_toyama", "pref_fukui"
+# Candidates for "staff of an unrelated association": the first that coordinates nothing is used.
+OUTSIDERS = ("pref_shiga", "pref_nara", "pref_wakayama", "city_kyoto", "pref_kyoto", "pref_osaka")
 Auth = Callable[[str], dict[str, str]]
 
 
@@ -79,9 +81,12 @@ class World:
         self.coordinator_id = coordinator_of(self.disaster)
         self.coordinator = auth(make_user("staff", self.coordinator_id)[1])
         self.requester = auth(make_user("staff", ISHIKAWA)[1])
+        assert self.coordinator_id not in (TOYAMA, FUKUI), "the supporters below must not be the coordinator"
         self.toyama = auth(make_user("staff", TOYAMA)[1])
         self.fukui = auth(make_user("staff", FUKUI)[1])
-        self.osaka = auth(make_user("staff", OSAKA)[1])
+        coordinators = {c["association_id"] for c in self.disaster["acting_roles"]["coordinators"].values()}
+        self.outsider_id = next(a for a in OUTSIDERS if a not in coordinators)
+        self.outsider = auth(make_user("staff", self.outsider_id)[1])
         self.observer = auth(make_user("observer")[1])
 
     def need(self, headers: dict[str, str] | None = None, **overrides: Any) -> dict[str, Any]:
