@@ -124,7 +124,8 @@ def read_member(member: Member, cache: Path, *, download: bool = True) -> bytes:
             data = handle.read()
     actual = sha256_hex(data)
     if actual != member.sha256:
-        raise SourceError(f"{archive}!{member.path}: sha256 {actual} does not match the pinned {member.sha256}")
+        raise SourceError(f"{archive}!{member.path}: sha256 {actual} does not match "
+                          f"the pinned {member.sha256}")
     return data
 
 
@@ -225,7 +226,8 @@ def assign_parts(natural_earth: dict, prefectures: list[dict]) -> dict[str, list
                 assigned.setdefault(code, []).append(parts[index])
                 minor_seen.add(label)
             if len(parts) != len(MINOR_ISLETS):
-                raise SourceError(f"minor-islands feature has {len(parts)} parts, expected {len(MINOR_ISLETS)}")
+                raise SourceError(f"minor-islands feature has {len(parts)} parts, "
+                                  f"expected {len(MINOR_ISLETS)}")
             continue
         code = code_by_name[name]
         nagashima = _one_part(parts, NAGASHIMA_POINT, "Nagashima") if code == "43" else -1
@@ -239,7 +241,8 @@ def assign_parts(natural_earth: dict, prefectures: list[dict]) -> dict[str, list
 
 def prefecture_geometries(parts: dict[str, list[Polygon]]) -> dict[str, shapely.Geometry]:
     """One geometry per prefecture: the union of its parts snapped to the 5-decimal grid."""
-    return {code: shapely.set_precision(shapely.unary_union(polys), GRID) for code, polys in sorted(parts.items())}
+    return {code: shapely.set_precision(shapely.unary_union(polys), GRID)
+            for code, polys in sorted(parts.items())}
 
 
 # --- measurements ---------------------------------------------------------------------------------
@@ -311,7 +314,8 @@ def build_prefectures(sources: Sources, geoms: dict[str, shapely.Geometry]) -> d
         }
         features.append({"type": "Feature", "id": code, "properties": properties,
                          "geometry": {"type": "MultiPolygon", "coordinates": multipolygon_coordinates(geom)}})
-    return {"type": "FeatureCollection", "name": "prefectures", "attribution": ATTRIBUTION, "features": features}
+    return {"type": "FeatureCollection", "name": "prefectures", "attribution": ATTRIBUTION,
+            "features": features}
 
 
 def render_prefectures(collection: dict) -> bytes:
@@ -513,15 +517,19 @@ def compare(rebuilt_dir: Path, data_dir: Path) -> list[Comparison]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: --check or --write."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--check", action="store_true", help="rebuild into a temp dir and compare with data/")
     mode.add_argument("--write", action="store_true", help="rebuild and overwrite the files in data/")
-    parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="download cache (default build/sources)")
+    parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE,
+                        help="download cache (default build/sources)")
     parser.add_argument("--data", type=Path, default=DATA, help="the data directory to compare or write")
     parser.add_argument("--associations", type=Path, default=None,
-                        help="curated association list (default: the first 10 columns of data/associations.csv)")
-    parser.add_argument("--no-download", action="store_true", help="fail instead of downloading missing sources")
+                        help="curated association list (default: the first 10 columns of "
+                             "data/associations.csv)")
+    parser.add_argument("--no-download", action="store_true",
+                        help="fail instead of downloading missing sources")
     parser.add_argument("--strict", action="store_true",
                         help="--check: require byte identity also where documented tolerances apply")
     parser.add_argument("--force", action="store_true",
@@ -547,7 +555,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             (args.data / result.name).write_bytes(rebuilt[result.name])
             print(f"       wrote {args.data / result.name}")
         elif not result.identical:
-            print(f"       kept the committed {result.name} (differences within tolerance; --force writes it)")
+            print(f"       kept the committed {result.name} "
+                  "(differences within tolerance; --force writes it)")
     if args.check and failed:
         print("reference data differs from the rebuild (see above)", file=sys.stderr)
     return 1 if failed else 0
