@@ -1,0 +1,143 @@
+"""HTTP: propose, list, read and move dispatches (thin); the overdue watch runs with the app."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, FastAPI
+from sqlmodel import Session
+
+from coordinator.auth.deps import CurrentUser
+from coordinator.db import SessionDep, get_engine
+from coordinator.dispatches import service
+from coordinator.dispatches.models import (
+    DispatchAccept,
+    DispatchCancel,
+    DispatchCreate,
+    DispatchDecline,
+    DispatchPublic,
+)
+from coordinator.dispatches.transitions import DispatchAction, DispatchState
+
+# How often the app looks for requests that have waited past the agreement's answer timeout.
+OVERDUE_CHECK_SECONDS = 60.0
+
+log = logging.getLogger(__name__)
+
+
+def check_overdue_once(app: FastAPI) -> int:
+    """One pass of the overdue watch on the app's database; returns how many requests it flagged."""
+    engine = getattr(app.state, "engine", None) or get_engine()
+    with Session(engine, expire_on_commit=False) as session:
+        return len(service.mark_overdue(session))
+
+
+@asynccontextmanager
+async def overdue_watch(app: FastAPI) -> AsyncIterator[None]:
+    """Flag overdue requests every OVERDUE_CHECK_SECONDS while the app runs (never auto-accepts)."""
+
+    async def _loop() -> None:
+        interval = float(getattr(app.state, "overdue_check_seconds", OVERDUE_CHECK_SECONDS))
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                flagged = await asyncio.to_thread(check_overdue_once, app)
+                if flagged:
+                    log.info("flagged %d overdue dispatch request(s)", flagged)
+            except Exception:  # a failed pass must not stop the watch; the next pass retries
+                log.exception("overdue watch pass failed")
+
+    task = asyncio.create_task(_loop(), name="ouen-overdue-watch")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+router = APIRouter(prefix="/api/v1", tags=["dispatches"], lifespan=overdue_watch)
+
+
+@router.post("/disasters/{disaster_id}/dispatches", response_model=DispatchPublic, status_code=201)
+def propose(disaster_id: int, data: DispatchCreate, session: SessionDep, user: CurrentUser) -> DispatchPublic:
+    """Propose a dispatch by hand (the requester block's acting coordinator or the secretariat)."""
+    return service.public(service.propose_dispatch(session, disaster_id=disaster_id, data=data, actor=user))
+
+
+@router.get("/disasters/{disaster_id}/dispatches", response_model=list[DispatchPublic])
+def list_(disaster_id: int, session: SessionDep, user: CurrentUser, state: DispatchState | None = None,
+          overdue: bool | None = None, supplier: str | None = None,
+          need_id: int | None = None) -> list[DispatchPublic]:
+    """The disaster's dispatches the caller may read; filters: state, overdue, supplier, need_id."""
+    rows = service.list_dispatches(session, disaster_id=disaster_id, actor=user,
+                                   state=state.value if state else None, overdue=overdue,
+                                   supplier_id=supplier, need_id=need_id)
+    return [service.public(d) for d in rows]
+
+
+@router.get("/dispatches/{dispatch_id}", response_model=DispatchPublic)
+def read(dispatch_id: int, session: SessionDep, user: CurrentUser) -> DispatchPublic:
+    """One dispatch, with the actions its state allows."""
+    return service.public(service.get_dispatch(session, dispatch_id=dispatch_id, actor=user))
+
+
+def _move(session: Session, dispatch_id: int, action: DispatchAction, user: Any, **values: Any) -> DispatchPublic:
+    dispatch = service.transition_dispatch(session, dispatch_id=dispatch_id, action=action.value, actor=user,
+                                           **values)
+    return service.public(dispatch)
+
+
+@router.post("/dispatches/{dispatch_id}/approve", response_model=DispatchPublic)
+def approve(dispatch_id: int, session: SessionDep, user: CurrentUser) -> DispatchPublic:
+    """proposed → approved (stage 1: the block's acting coordinator; stage 2: the secretariat)."""
+    return _move(session, dispatch_id, DispatchAction.approve, user)
+
+
+@router.post("/dispatches/{dispatch_id}/request", response_model=DispatchPublic)
+def request(dispatch_id: int, session: SessionDep, user: CurrentUser) -> DispatchPublic:
+    """approved → requested: the request goes to the supplier (by the approver)."""
+    return _move(session, dispatch_id, DispatchAction.request, user)
+
+
+@router.post("/dispatches/{dispatch_id}/accept", response_model=DispatchPublic)
+def accept(dispatch_id: int, data: DispatchAccept, session: SessionDep, user: CurrentUser) -> DispatchPublic:
+    """requested → accepted, with the supplier's expected cost (supplier staff)."""
+    return _move(session, dispatch_id, DispatchAction.accept, user, expected_cost_yen=data.expected_cost_yen,
+                 cost_policy=data.cost_policy)
+
+
+@router.post("/dispatches/{dispatch_id}/decline", response_model=DispatchPublic)
+def decline(dispatch_id: int, data: DispatchDecline, session: SessionDep, user: CurrentUser) -> DispatchPublic:
+    """requested → declined, with a reason (supplier staff)."""
+    return _move(session, dispatch_id, DispatchAction.decline, user, reason=data.reason)
+
+
+@router.post("/dispatches/{dispatch_id}/depart", response_model=DispatchPublic)
+def depart(dispatch_id: int, session: SessionDep, user: CurrentUser) -> DispatchPublic:
+    """accepted → en_route (supplier staff)."""
+    return _move(session, dispatch_id, DispatchAction.depart, user)
+
+
+@router.post("/dispatches/{dispatch_id}/arrive", response_model=DispatchPublic)
+def arrive(dispatch_id: int, session: SessionDep, user: CurrentUser) -> DispatchPublic:
+    """en_route → on_site (supplier staff, or the requester's staff confirming arrival)."""
+    return _move(session, dispatch_id, DispatchAction.arrive, user)
+
+
+@router.post("/dispatches/{dispatch_id}/complete", response_model=DispatchPublic)
+def complete(dispatch_id: int, session: SessionDep, user: CurrentUser) -> DispatchPublic:
+    """on_site → completed (supplier staff)."""
+    return _move(session, dispatch_id, DispatchAction.complete, user)
+
+
+@router.post("/dispatches/{dispatch_id}/cancel", response_model=DispatchPublic)
+def cancel(dispatch_id: int, session: SessionDep, user: CurrentUser,
+           data: Annotated[DispatchCancel | None, Body()] = None) -> DispatchPublic:
+    """Any open state → cancelled (coordinators, the secretariat, or the requester before acceptance)."""
+    return _move(session, dispatch_id, DispatchAction.cancel, user, reason=data.reason if data else None)

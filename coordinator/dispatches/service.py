@@ -1,0 +1,434 @@
+"""Dispatch use cases: propose, move along the lifecycle, read, list, flag overdue requests, roll-ups.
+
+Concurrency (issue 3, item 6: two concurrent acceptances of the same capacity, exactly one wins): every
+transition locks its dispatch row (SELECT ... FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already
+serialises writers), re-checks the state, and writes with a conditional UPDATE on (id, state, version)
+whose row count must be 1. Acceptance also locks the supplier's offers and the need, so the capacity
+checks and the write happen in one serialised transaction. Locks are always taken rows first (dispatch,
+offers, need) and the event table last, so no two use cases can wait on each other in a cycle.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
+
+from agreements import AgreementError, eligible_supporters
+from coordinator.auth.models import User, as_utc
+from coordinator.disasters.models import Disaster
+from coordinator.disasters.reference import association_or_none, block_of, current_agreement
+from coordinator.disasters.service import get_disaster, get_open_disaster
+from coordinator.dispatches import policy
+from coordinator.dispatches.models import Dispatch, DispatchCreate, DispatchPublic
+from coordinator.dispatches.transitions import (
+    COMMITTED_STATES,
+    STAMP_OF_STATE,
+    DispatchAction,
+    DispatchState,
+    allowed_actions,
+    next_state,
+)
+from coordinator.errors import Conflict, Invalid, InvalidTransition, NotFound
+from coordinator.events.models import utcnow
+from coordinator.events.service import record_event
+from coordinator.needs.models import Need
+from coordinator.offers.models import Offer
+
+# Actions that start or widen a commitment: the disaster must still be open. Progress of people already
+# committed (depart, arrive, complete), declines and cancellations stay possible after closing.
+_NEEDS_OPEN_DISASTER = frozenset({DispatchAction.approve, DispatchAction.request, DispatchAction.accept})
+# People who count against a need's headcount: committed and already completed.
+_NEED_COUNTED_STATES = frozenset({*COMMITTED_STATES, DispatchState.completed})
+
+
+def public(dispatch: Dispatch) -> DispatchPublic:
+    """The public view of a dispatch, with the actions its state allows."""
+    view = DispatchPublic.model_validate(dispatch)
+    view.allowed_actions = allowed_actions(dispatch.state)
+    return view
+
+
+def _payload(dispatch: Dispatch) -> dict[str, Any]:
+    return DispatchPublic.model_validate(dispatch).model_dump(mode="json", exclude={"allowed_actions"})
+
+
+def _record(session: Session, disaster: Disaster, dispatch: Dispatch, type: str, actor: User | None,
+            extra: dict[str, Any] | None = None) -> None:
+    assert dispatch.id is not None
+    record_event(session, type=type, entity="dispatch", entity_id=dispatch.id, disaster_id=disaster.id,
+                 mode=disaster.mode, actor_user_id=actor.id if actor else None,
+                 actor_association_id=actor.association_id if actor else None,
+                 associations=policy.event_readers(disaster, dispatch),
+                 payload={**_payload(dispatch), **(extra or {})})
+
+
+def _refresh_need(session: Session, need_id: int) -> None:
+    # Imported here: the needs service imports this module lazily for people_by_state.
+    from coordinator.needs.service import refresh_need_status
+
+    refresh_need_status(session, need_id)
+
+
+def _invalid(field: str, en: str, ja: str, **details: Any) -> Invalid:
+    return Invalid(f"{field}: {en}", f"{field}：{ja}", field=field, details=details or None)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Roll-ups and capacity
+# ---------------------------------------------------------------------------------------------------
+
+def people_by_state(session: Session, need_id: int) -> dict[str, int]:
+    """People (sum of headcounts) per dispatch state for one need; every state is present."""
+    rows = session.exec(select(Dispatch.state, func.sum(Dispatch.headcount))
+                        .where(Dispatch.need_id == need_id).group_by(Dispatch.state))
+    counts = {state.value: 0 for state in DispatchState}
+    counts.update({state: int(total or 0) for state, total in rows})
+    return counts
+
+
+def offered_people(session: Session, *, disaster_id: int, supplier_id: str, lock: bool = False) -> int:
+    """People a supplier offers for a disaster: the sum of its active offers (locked when `lock`)."""
+    query = select(Offer).where(Offer.disaster_id == disaster_id, Offer.association_id == supplier_id,
+                                Offer.status == "active")
+    if lock:
+        query = query.with_for_update()
+    return sum(offer.headcount for offer in session.exec(query))
+
+
+def committed_people(session: Session, *, disaster_id: int, supplier_id: str,
+                     excluding_dispatch_id: int | None = None) -> int:
+    """People a supplier has accepted, en route or on site for a disaster."""
+    query = select(func.coalesce(func.sum(Dispatch.headcount), 0)).where(
+        Dispatch.disaster_id == disaster_id, Dispatch.supplier_id == supplier_id,
+        col(Dispatch.state).in_([s.value for s in COMMITTED_STATES]))
+    if excluding_dispatch_id is not None:
+        query = query.where(Dispatch.id != excluding_dispatch_id)
+    return int(session.exec(query).one())
+
+
+def _need_committed_people(session: Session, need_id: int, excluding_dispatch_id: int) -> int:
+    query = select(func.coalesce(func.sum(Dispatch.headcount), 0)).where(
+        Dispatch.need_id == need_id, Dispatch.id != excluding_dispatch_id,
+        col(Dispatch.state).in_([s.value for s in _NEED_COUNTED_STATES]))
+    return int(session.exec(query).one())
+
+
+def _ensure_capacity(session: Session, dispatch: Dispatch) -> None:
+    """Refuse an acceptance that would exceed the supplier's offer or the need's headcount."""
+    assert dispatch.id is not None
+    offered = offered_people(session, disaster_id=dispatch.disaster_id, supplier_id=dispatch.supplier_id,
+                             lock=True)
+    need = session.exec(select(Need).where(Need.id == dispatch.need_id).with_for_update()).one()
+    committed = committed_people(session, disaster_id=dispatch.disaster_id, supplier_id=dispatch.supplier_id,
+                                 excluding_dispatch_id=dispatch.id)
+    if committed + dispatch.headcount > offered:
+        raise Conflict(
+            f"headcount: accepting {dispatch.headcount} would exceed what {dispatch.supplier_id} offered for "
+            f"this disaster ({offered} offered, {committed} already committed); offer more people first",
+            f"headcount：{dispatch.headcount}人を受諾すると{dispatch.supplier_id}の申し出人数を超えます"
+            f"（申し出{offered}人、受諾済み{committed}人）。先に申し出を増やしてください",
+            field="headcount", details={"offered": offered, "committed": committed,
+                                        "headcount": dispatch.headcount})
+    if need.status == "cancelled":
+        raise Conflict(f"need_id: need {need.id} was cancelled", f"need_id：ニーズ {need.id} は取り消されました",
+                       field="need_id", details={"need_status": need.status})
+    covered = _need_committed_people(session, dispatch.need_id, dispatch.id)
+    if covered + dispatch.headcount > need.headcount:
+        raise Conflict(
+            f"headcount: accepting {dispatch.headcount} would exceed need {need.id}'s headcount "
+            f"({need.headcount} wanted, {covered} already accepted)",
+            f"headcount：{dispatch.headcount}人を受諾するとニーズ {need.id} の必要人数を超えます"
+            f"（必要{need.headcount}人、受諾済み{covered}人）",
+            field="headcount", details={"need_headcount": need.headcount, "accepted": covered,
+                                        "headcount": dispatch.headcount})
+
+
+# ---------------------------------------------------------------------------------------------------
+# Propose
+# ---------------------------------------------------------------------------------------------------
+
+def _load_need(session: Session, disaster: Disaster, need_id: int) -> Need:
+    need = session.get(Need, need_id)
+    if need is None:
+        raise NotFound(f"need_id: no need {need_id}", f"need_id：ニーズ {need_id} は見つかりません",
+                       field="need_id")
+    if need.disaster_id != disaster.id:
+        raise _invalid("need_id", f"need {need_id} belongs to another disaster",
+                       f"ニーズ {need_id} は別の災害のものです")
+    return need
+
+
+def _check_supplier(disaster: Disaster, need: Need, supplier_id: str) -> None:
+    if association_or_none(supplier_id) is None or block_of(supplier_id) is None:
+        raise _invalid("supplier_id", f"unknown association {supplier_id!r}",
+                       f"協会 {supplier_id!r} は存在しません")
+    if supplier_id == need.requester_id:
+        raise _invalid("supplier_id", "the requesting association cannot supply itself",
+                       "要請団体自身を応援団体にはできません")
+    if supplier_id in disaster.affected_associations:
+        # Its own staff may be victims (Chūetsu-oki 2007, DOMAIN.md): it needs help, it cannot give it.
+        raise _invalid("supplier_id", f"{supplier_id} is affected by this disaster",
+                       f"{supplier_id} はこの災害の被災地域の協会です")
+
+
+def _check_offer(session: Session, disaster: Disaster, supplier_id: str, offer_id: int | None) -> None:
+    if offer_id is None:
+        return
+    offer = session.get(Offer, offer_id)
+    if offer is None:
+        raise NotFound(f"offer_id: no offer {offer_id}", f"offer_id：申し出 {offer_id} は見つかりません",
+                       field="offer_id")
+    if offer.disaster_id != disaster.id or offer.association_id != supplier_id:
+        raise _invalid("offer_id", f"offer {offer_id} is not {supplier_id}'s offer for this disaster",
+                       f"申し出 {offer_id} はこの災害における {supplier_id} の申し出ではありません")
+    if offer.status != "active":
+        raise _invalid("offer_id", f"offer {offer_id} is {offer.status}",
+                       f"申し出 {offer_id} は有効ではありません（{offer.status}）")
+
+
+def _explain(disaster: Disaster, need: Need, supplier_id: str) -> tuple[float | None, list[dict[str, str]]]:
+    """Distance and reasons for this supplier from the agreement's eligibility rule."""
+    try:
+        eligibility = eligible_supporters(current_agreement(), requester=need.requester_id, kind=need.kind,
+                                          language=need.language, place=need.place,
+                                          affected=frozenset(disaster.affected_associations),
+                                          cross_block_open=True)
+    except AgreementError:  # a need with a kind or language the agreement no longer lists
+        return None, [{"en": "proposed by hand", "ja": "手動で提案"}]
+    for candidate in eligibility.eligible:
+        if candidate.association_id == supplier_id:
+            reasons = [{"en": en, "ja": ja} for en, ja in zip(candidate.reasons_en, candidate.reasons_ja,
+                                                               strict=True)]
+            return candidate.distance_km, [*reasons, {"en": "proposed by hand", "ja": "手動で提案"}]
+    return None, [{"en": "proposed by hand", "ja": "手動で提案"}]
+
+
+def propose_dispatch(session: Session, *, disaster_id: int, data: DispatchCreate, actor: User,
+                     now: datetime | None = None) -> Dispatch:
+    """Propose by hand that a supplier sends people to a need (a coordinator or the secretariat)."""
+    disaster = get_open_disaster(session, disaster_id)
+    need = _load_need(session, disaster, data.need_id)
+    _check_supplier(disaster, need, data.supplier_id)
+    requester_block, supplier_block = block_of(need.requester_id), block_of(data.supplier_id)
+    stage = 1 if requester_block == supplier_block else 2
+    policy.ensure_can_propose(actor, disaster, requester_block=requester_block, stage=stage)
+    if data.stage is not None and data.stage != stage:
+        raise _invalid("stage", f"{data.supplier_id} is a stage-{stage} supporter for {need.requester_id}",
+                       f"{data.supplier_id} は {need.requester_id} に対して第{stage}段階の応援団体です",
+                       stage=stage)
+    if stage == 2 and not disaster.cross_block_open:
+        raise Conflict("stage: cross-block (stage 2) support is not open for this disaster",
+                       "stage：この災害ではブロック間（第2段階）支援がまだ開始されていません", field="stage",
+                       details={"cross_block_open": False})
+    if need.status != "open":
+        raise Conflict(f"need_id: need {need.id} is {need.status}",
+                       f"need_id：ニーズ {need.id} は {need.status} です", field="need_id",
+                       details={"need_status": need.status})
+    if data.headcount > need.headcount:
+        raise _invalid("headcount", f"more people ({data.headcount}) than the need asks for ({need.headcount})",
+                       f"ニーズの必要人数（{need.headcount}人）を超えています（{data.headcount}人）",
+                       need_headcount=need.headcount)
+    _check_offer(session, disaster, data.supplier_id, data.offer_id)
+    distance_km, reasons = _explain(disaster, need, data.supplier_id)
+    dispatch = Dispatch(disaster_id=disaster_id, need_id=need.id, requester_id=need.requester_id,
+                        supplier_id=data.supplier_id, offer_id=data.offer_id, mode=disaster.mode,
+                        headcount=data.headcount, stage=stage, distance_km=distance_km, reasons=reasons,
+                        state=DispatchState.proposed.value, notes=data.notes, proposed_at=now or utcnow(),
+                        created_by_user_id=actor.id, version=1)
+    session.add(dispatch)
+    session.flush()
+    assert need.id is not None
+    session.exec(select(Need).where(Need.id == need.id).with_for_update()).one()  # rows before events
+    _record(session, disaster, dispatch, "dispatch.proposed", actor)
+    _refresh_need(session, need.id)
+    session.commit()
+    session.refresh(dispatch)
+    return dispatch
+
+
+# ---------------------------------------------------------------------------------------------------
+# Transitions
+# ---------------------------------------------------------------------------------------------------
+
+def _load(session: Session, dispatch_id: int, *, lock: bool = False) -> Dispatch:
+    query = select(Dispatch).where(Dispatch.id == dispatch_id).execution_options(populate_existing=True)
+    if lock:
+        query = query.with_for_update()
+    dispatch = session.exec(query).first()
+    if dispatch is None:
+        raise NotFound(f"dispatch_id: no dispatch {dispatch_id}",
+                       f"dispatch_id：派遣 {dispatch_id} は見つかりません", field="dispatch_id")
+    return dispatch
+
+
+def _action(action: str) -> DispatchAction:
+    try:
+        return DispatchAction(action)
+    except ValueError:
+        names = [a.value for a in DispatchAction]
+        raise _invalid("action", f"unknown action {action!r}; one of {names}",
+                       f"操作 {action!r} は存在しません（{'・'.join(names)}）") from None
+
+
+def _cost_policy(given: str | None) -> str:
+    cost = current_agreement().cost
+    if given is None:
+        return str(cost.default)
+    if given not in cost.allowed:
+        raise _invalid("cost_policy", f"{given!r} is not one of the agreement's policies {list(cost.allowed)}",
+                       f"{given!r} は協定の精算方法（{'・'.join(cost.allowed)}）にありません",
+                       allowed=list(cost.allowed))
+    return given
+
+
+def _answer_values(action: DispatchAction, *, expected_cost_yen: int | None, cost_policy: str | None,
+                   reason: str | None) -> dict[str, Any]:
+    """The fields an action records besides state, version and timestamp; validated."""
+    if action == DispatchAction.accept:
+        if expected_cost_yen is None:
+            raise _invalid("expected_cost_yen", "required when accepting (0 when there is no cost)",
+                           "受諾時に必須です（費用がない場合は 0）")
+        if expected_cost_yen < 0:
+            raise _invalid("expected_cost_yen", "must be 0 or more", "0 以上で入力してください")
+        return {"expected_cost_yen": expected_cost_yen, "cost_policy": _cost_policy(cost_policy)}
+    if action == DispatchAction.decline:
+        if reason is None or not reason.strip():
+            raise _invalid("reason", "a reason is required to decline", "辞退には理由が必要です")
+        return {"decline_reason": reason.strip()}
+    if action == DispatchAction.cancel:
+        return {"cancel_reason": reason.strip() if reason and reason.strip() else None}
+    return {}
+
+
+def transition_dispatch(session: Session, *, dispatch_id: int, action: str, actor: User,
+                        expected_cost_yen: int | None = None, cost_policy: str | None = None,
+                        reason: str | None = None, now: datetime | None = None) -> Dispatch:
+    """Move a dispatch one step (approve, request, accept, decline, depart, arrive, complete, cancel)."""
+    parsed = _action(action)
+    dispatch = _load(session, dispatch_id, lock=True)
+    disaster = session.get(Disaster, dispatch.disaster_id)
+    assert disaster is not None and dispatch.id is not None
+    policy.ensure_can_act(actor, disaster, dispatch, parsed, requester_block=block_of(dispatch.requester_id),
+                          supplier_block=block_of(dispatch.supplier_id))
+    current = DispatchState(dispatch.state)
+    target = next_state(current, parsed)
+    if parsed in _NEEDS_OPEN_DISASTER:
+        get_open_disaster(session, disaster.id or 0)
+    values = _answer_values(parsed, expected_cost_yen=expected_cost_yen, cost_policy=cost_policy,
+                            reason=reason)
+    if parsed == DispatchAction.accept:
+        _ensure_capacity(session, dispatch)
+    else:
+        session.exec(select(Need).where(Need.id == dispatch.need_id).with_for_update()).one()
+    when = now or utcnow()
+    values.update({"state": target.value, STAMP_OF_STATE[target]: when, "version": dispatch.version + 1})
+    if parsed == DispatchAction.approve:
+        values["approved_by_user_id"] = actor.id
+    if current == DispatchState.requested:
+        values["overdue"] = False  # answered or withdrawn: no longer waiting (overdue_since stays on record)
+    result = session.execute(
+        update(Dispatch)
+        .where(col(Dispatch.id) == dispatch.id, col(Dispatch.state) == current.value,
+               col(Dispatch.version) == dispatch.version)
+        .values(**values).execution_options(synchronize_session=False))
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        fresh = _load(session, dispatch_id)
+        raise InvalidTransition(
+            f"The dispatch changed meanwhile; it is now {fresh.state}",
+            f"この派遣は他の操作で更新されました（現在の状態：{fresh.state}）", field="state",
+            details={"current_state": fresh.state, "allowed": allowed_actions(fresh.state)})
+    dispatch = _load(session, dispatch_id)
+    _record(session, disaster, dispatch, f"dispatch.{target.value}", actor)
+    _refresh_need(session, dispatch.need_id)
+    session.commit()
+    session.refresh(dispatch)
+    return dispatch
+
+
+# ---------------------------------------------------------------------------------------------------
+# Reading
+# ---------------------------------------------------------------------------------------------------
+
+def get_dispatch(session: Session, *, dispatch_id: int, actor: User) -> Dispatch:
+    """One dispatch, if the actor may read it."""
+    dispatch = _load(session, dispatch_id)
+    disaster = get_disaster(session, disaster_id=dispatch.disaster_id, actor=actor)
+    policy.ensure_can_read(actor, disaster, dispatch)
+    return dispatch
+
+
+def list_dispatches(session: Session, *, disaster_id: int, actor: User, state: str | None = None,
+                    overdue: bool | None = None, supplier_id: str | None = None,
+                    need_id: int | None = None) -> list[Dispatch]:
+    """The disaster's dispatches the actor may read, oldest first (only this disaster, hence its mode)."""
+    disaster = get_disaster(session, disaster_id=disaster_id, actor=actor)
+    query = select(Dispatch).where(Dispatch.disaster_id == disaster_id, Dispatch.mode == disaster.mode)
+    if state is not None:
+        query = query.where(Dispatch.state == state)
+    if overdue is not None:
+        query = query.where(Dispatch.overdue == overdue)
+    if supplier_id is not None:
+        query = query.where(Dispatch.supplier_id == supplier_id)
+    if need_id is not None:
+        query = query.where(Dispatch.need_id == need_id)
+    rows = session.exec(query.order_by(col(Dispatch.id)))
+    return [d for d in rows if policy.can_read(actor, disaster, d)]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Overdue requests
+# ---------------------------------------------------------------------------------------------------
+
+def _escalation(disaster: Disaster, dispatch: Dispatch) -> dict[str, Any]:
+    """Who is reminded and to whom the overdue request escalates: its approver's role."""
+    if dispatch.stage == 2:
+        return {"remind": dispatch.supplier_id, "escalate_to": "secretariat",
+                "escalate_to_association": (disaster.acting_roles.get("secretariat") or {}).get("id")}
+    block = block_of(dispatch.requester_id)
+    coordinator = ((disaster.acting_roles.get("coordinators") or {}).get(block or "") or {})
+    return {"remind": dispatch.supplier_id, "escalate_to": "block_coordinator", "block": block,
+            "escalate_to_association": coordinator.get("association_id")}
+
+
+def mark_overdue(session: Session, now: datetime | None = None, *,
+                 timeout_hours: int | None = None) -> list[Dispatch]:
+    """Flag requests unanswered past the agreement's timeout (event "dispatch.overdue"); never accepts.
+
+    Source of the timeout: agreement [requests] answer_timeout_hours. Returns the dispatches flagged now.
+    """
+    now = as_utc(now or utcnow())
+    hours = timeout_hours if timeout_hours is not None else current_agreement().request_timeout_hours
+    timeout = timedelta(hours=hours)
+    waiting = session.exec(
+        select(Dispatch).join(Disaster, col(Disaster.id) == col(Dispatch.disaster_id))
+        .where(Dispatch.state == DispatchState.requested.value, Dispatch.overdue == False,  # noqa: E712
+               Disaster.status == "open")
+        .order_by(col(Dispatch.id)).execution_options(populate_existing=True)).all()
+    due = [d for d in waiting if d.requested_at is not None and as_utc(d.requested_at) + timeout <= now]
+    flagged: list[Dispatch] = []
+    for dispatch in due:  # all row updates first, the events after (see the module docstring)
+        assert dispatch.requested_at is not None
+        result = session.execute(
+            update(Dispatch)
+            .where(col(Dispatch.id) == dispatch.id, col(Dispatch.state) == DispatchState.requested.value,
+                   col(Dispatch.version) == dispatch.version)
+            .values(overdue=True, overdue_since=as_utc(dispatch.requested_at) + timeout,
+                    version=dispatch.version + 1)
+            .execution_options(synchronize_session=False))
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            flagged.append(dispatch)
+    refreshed = []
+    for dispatch in flagged:
+        assert dispatch.id is not None
+        fresh = _load(session, dispatch.id)
+        disaster = session.get(Disaster, fresh.disaster_id)
+        assert disaster is not None
+        _record(session, disaster, fresh, "dispatch.overdue", None,
+                {"timeout_hours": hours, **_escalation(disaster, fresh)})
+        refreshed.append(fresh)
+    session.commit()
+    return refreshed
