@@ -17,6 +17,7 @@ from geo.distance import (
     place_to_association_km,
 )
 from geo.errors import GeoError
+from geo.loading import load_all
 from geo.municipalities import Municipality, municipalities, municipality
 from geo.prefectures import Prefecture, prefecture, prefectures
 from geo.svgmap import JapanMap, MapShape, japan_map
@@ -41,6 +42,7 @@ __all__ = [
     "associations_in_prefecture",
     "distance_km",
     "japan_map",
+    "load_all",
     "municipalities",
     "municipality",
     "neighbours",

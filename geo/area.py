@@ -131,6 +131,11 @@ def _index(data_dir: Path) -> _Index:
                   lonlat_tree=shapely.STRtree(lonlat))
 
 
+def prepare_area_index(data_dir: str | Path | None = None) -> None:
+    """Build the cached outlines and search trees now, so the first resolution is as fast as the rest."""
+    _index(resolve_data_dir(data_dir))
+
+
 @lru_cache(maxsize=512)
 def _whole_prefecture(data_dir: Path, pref_code: str) -> tuple[AffectedMunicipality, ...]:
     return tuple(AffectedMunicipality(m.code, m.name_ja, m.pref_code, IN_LISTED_PREFECTURE, None)
@@ -267,9 +272,21 @@ def _from_epicentre(value: Any, radius_km: Any, root: Path) -> AffectedArea:
                                         np.full(CIRCLE_VERTICES, radius * 1000.0))
     circle = Polygon(np.column_stack([ring_lons, ring_lats]))
     table = load_municipality_table(root)
-    count = len(table.items)
-    _, _, metres = WGS84.inv(np.full(count, lon), np.full(count, lat), table.lons, table.lats)
-    distance = np.asarray(metres) / 1000.0
+    # Geodesic distances only for offices in the circle's bounding box (padded): the rest are out of reach.
+    west, south, east, north = circle.bounds
+    pad = 0.01
+    near = np.flatnonzero((table.lons >= west - pad) & (table.lons <= east + pad)
+                          & (table.lats >= south - pad) & (table.lats <= north + pad))
+    distance = np.full(len(table.items), np.inf)
+    if len(near):
+        _, _, metres = WGS84.inv(np.full(len(near), lon), np.full(len(near), lat), table.lons[near], table.lats[near])
+        distance[near] = np.asarray(metres) / 1000.0
+    # The city of an affected ward is affected too; report its own office's distance even when out of reach.
+    parents = {table.items[i].parent_code for i in np.flatnonzero(distance <= radius)} - {None}
+    for code in parents:
+        position = table.position[code]  # type: ignore[index]
+        if not np.isfinite(distance[position]):
+            distance[position] = WGS84.inv(lon, lat, table.lons[position], table.lats[position])[2] / 1000.0
     return _covered(circle, distance <= radius, distance, INSIDE_RADIUS, INSIDE_RADIUS, [], "epicentre", root)
 
 
@@ -284,8 +301,7 @@ def _covered(area: shapely.Geometry, inside: np.ndarray, distance: np.ndarray, m
         parent = table.by_code[code].parent_code
         if parent and parent not in reached:
             reached[parent] = CITY_OF_AFFECTED_WARD
-    positions = {m.code: i for i, m in enumerate(table.items)} if reached else {}
-    munis = [_affected_municipality(table.by_code[code], how, _finite(distance[positions[code]]))
+    munis = [_affected_municipality(table.by_code[code], how, _finite(distance[table.position[code]]))
              for code, how in reached.items()]
     offices_in = {table.by_code[code].pref_code for code in reached}
     shares = _overlap_shares(area, root)
@@ -320,7 +336,7 @@ def _overlap_shares(area: shapely.Geometry, root: Path) -> dict[str, float]:
 
 
 def _finite(value: float) -> float | None:
-    return None if math.isnan(value) else round(float(value), 3)
+    return round(float(value), 3) if math.isfinite(value) else None
 
 
 def _affected_prefecture(table: PrefectureTable, code: str, how: str, share: float | None) -> AffectedPrefecture:

@@ -38,6 +38,7 @@ class MunicipalityTable:
 
     items: tuple[Municipality, ...]
     by_code: dict[str, Municipality]
+    position: dict[str, int]
     by_lg_code: dict[str, Municipality]
     by_name: dict[str, tuple[Municipality, ...]]
     wards_of: dict[str, tuple[Municipality, ...]]
@@ -130,7 +131,7 @@ def load_municipality_table(data_dir: Path) -> MunicipalityTable:
         if m.parent_code:
             wards_of.setdefault(m.parent_code, []).append(m)
     return MunicipalityTable(
-        items=items, by_code={m.code: m for m in items},
+        items=items, by_code={m.code: m for m in items}, position={m.code: i for i, m in enumerate(items)},
         by_lg_code={lg_codes[m.code]: m for m in items},
         by_name={key: tuple(dict.fromkeys(found)) for key, found in by_name.items()},
         wards_of={code: tuple(wards) for code, wards in wards_of.items()},

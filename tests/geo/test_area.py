@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from geo import AffectedArea, GeoError, resolve_area
+from geo import AffectedArea, GeoError, municipality, resolve_area
 
 NOTO_PENINSULA = [[136.65, 36.95], [137.4, 36.95], [137.45, 37.6], [136.6, 37.6], [136.65, 36.95]]
 # A Nankai-Trough-like strip along the Pacific coast, from Suruga Bay (west of the Izu Islands) through the
@@ -269,3 +269,13 @@ def test_custom_data_dir_is_used(data_copy) -> None:  # type: ignore[no-untyped-
     (data_copy / "associations.csv").write_text("\n".join(kept) + "\n", encoding="utf-8")
     area = resolve_area(epicentre=(130.76, 32.75), radius_km=30, data_dir=data_copy)
     assert area.association_ids == {"pref_kumamoto"}
+
+
+def test_city_of_an_affected_ward_carries_its_own_distance() -> None:
+    # 3 km around Yokohama's Aoba ward office (139.5374E 35.5527N): the ward is in, city hall (~15 km) is not.
+    ward = municipality("14117")
+    area = resolve_area(epicentre=(ward.lon, ward.lat), radius_km=3)
+    city = next(m for m in area.municipalities if m.code == "14100")
+    assert city.reached_by == "city of affected ward"
+    assert city.distance_km is not None and city.distance_km > 3
+    assert "city_yokohama" in area.association_ids

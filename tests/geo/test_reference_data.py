@@ -15,6 +15,7 @@ from geo import (
     association,
     associations,
     associations_in_prefecture,
+    load_all,
     municipalities,
     municipality,
     prefecture,
@@ -208,3 +209,14 @@ def test_two_associations_for_one_prefecture_are_refused(data_copy: Path) -> Non
 def test_a_good_copy_loads_like_the_default(data_copy: Path) -> None:
     assert prefectures(data_copy) == prefectures()
     assert associations(data_copy) == associations()
+
+
+def test_load_all_counts_everything() -> None:
+    assert load_all() == {"prefectures": 47, "municipalities": 1741, "wards": 175, "associations": 63,
+                          "neighbour_pairs": 104}
+
+
+def test_load_all_fails_on_a_broken_copy(data_copy: Path) -> None:
+    (data_copy / "prefecture_adjacency.json").write_text("[", encoding="utf-8")
+    with pytest.raises(GeoError, match="not readable JSON"):
+        load_all(data_copy)
