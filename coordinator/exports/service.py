@@ -112,11 +112,12 @@ def dispatches_csv(session: Session, *, disaster_id: int, actor: User) -> bytes:
         from coordinator.dispatches.models import Dispatch
     except ImportError:
         Dispatch = None
-    if Dispatch is None or not inspect(session.get_bind()).has_table("dispatch"):
+    if Dispatch is None or not inspect(session.connection()).has_table("dispatch"):
         raise NotFound("dispatches are not available in this installation",
                        "この環境では派遣の出力はまだ利用できません")
     table = Dispatch.__table__  # type: ignore[attr-defined]
-    columns = [(c.name, DISPATCH_LABELS.get(c.name, c.name)) for c in table.columns]
+    names = sorted((c.name for c in table.columns), key=lambda name: name != "id")  # id first, then table order
+    columns = [(name, DISPATCH_LABELS.get(name, name)) for name in names]
     query = select(Dispatch).where(Dispatch.disaster_id == disaster.id, Dispatch.mode == disaster.mode)
     rows = session.exec(query.order_by(col(Dispatch.id)))
     visible = (r.model_dump() for r in rows if policy.row_visible(actor, disaster, r.requester_id))
