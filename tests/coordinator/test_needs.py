@@ -154,3 +154,35 @@ def test_summary_rolls_up_needs_and_offers(world: World) -> None:
     assert summary["offers_active"] == 1 and summary["offered_people"] == 5
     toyama_view = world.client.get(f"/api/v1/disasters/{world.id}/summary", headers=world.toyama).json()
     assert toyama_view["people"]["requested"] == 0 and toyama_view["offered_people"] == 5
+
+
+def test_rollup_counts_each_stage_and_completion_fulfils_the_need(world: World, engine: Engine) -> None:
+    from coordinator.dispatches.models import Dispatch
+
+    need = world.need(headcount=3)
+
+    def dispatch(state: str, headcount: int) -> None:
+        session.add(Dispatch(disaster_id=world.id, need_id=need["id"], requester_id=ISHIKAWA,
+                             supplier_id=TOYAMA, mode="live", headcount=headcount, stage=1, state=state))
+
+    with Session(engine) as session:
+        dispatch("proposed", 1)
+        dispatch("accepted", 1)
+        dispatch("on_site", 1)
+        dispatch("declined", 5)
+        session.commit()
+        assert refresh_need_status(session, need["id"]).status == "open"
+        session.commit()
+    people = world.client.get(f"/api/v1/needs/{need['id']}", headers=world.requester).json()["people"]
+    assert people == {"requested": 3, "proposed": 3, "accepted": 2, "on_site": 1, "fulfilled": 0}
+    with Session(engine) as session:
+        dispatch("completed", 3)
+        session.flush()
+        assert refresh_need_status(session, need["id"]).status == "fulfilled"
+        session.commit()
+    read = world.client.get(f"/api/v1/needs/{need['id']}", headers=world.requester).json()
+    assert read["status"] == "fulfilled" and read["people"]["fulfilled"] == 3
+    events = world.client.get(f"/api/v1/disasters/{world.id}/events", headers=world.requester).json()["events"]
+    assert events[-1]["type"] == "need.fulfilled" and events[-1]["payload"]["status"] == "fulfilled"
+    summary = world.client.get(f"/api/v1/disasters/{world.id}/summary", headers=world.coordinator).json()
+    assert summary["needs_fulfilled"] == 1 and summary["people"]["fulfilled"] == 3
