@@ -72,6 +72,15 @@ def _refresh_need(session: Session, need_id: int) -> None:
     refresh_need_status(session, need_id)
 
 
+def _commit_and_detach(session: Session, dispatch: Dispatch) -> Dispatch:
+    """Commit and hand back the dispatch as loaded, detached: reading it later opens no new transaction
+    (on SQLite a new transaction would hold the write lock until the session closes)."""
+    session.flush()
+    session.expunge(dispatch)
+    session.commit()
+    return dispatch
+
+
 def _invalid(field: str, en: str, ja: str, **details: Any) -> Invalid:
     return Invalid(f"{field}: {en}", f"{field}：{ja}", field=field, details=details or None)
 
@@ -244,9 +253,7 @@ def propose_dispatch(session: Session, *, disaster_id: int, data: DispatchCreate
     session.exec(select(Need).where(Need.id == need.id).with_for_update()).one()  # rows before events
     _record(session, disaster, dispatch, "dispatch.proposed", actor)
     _refresh_need(session, need.id)
-    session.commit()
-    session.refresh(dispatch)
-    return dispatch
+    return _commit_and_detach(session, dispatch)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -344,9 +351,7 @@ def transition_dispatch(session: Session, *, dispatch_id: int, action: str, acto
     dispatch = _load(session, dispatch_id)
     _record(session, disaster, dispatch, f"dispatch.{target.value}", actor)
     _refresh_need(session, dispatch.need_id)
-    session.commit()
-    session.refresh(dispatch)
-    return dispatch
+    return _commit_and_detach(session, dispatch)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -430,5 +435,8 @@ def mark_overdue(session: Session, now: datetime | None = None, *,
         _record(session, disaster, fresh, "dispatch.overdue", None,
                 {"timeout_hours": hours, **_escalation(disaster, fresh)})
         refreshed.append(fresh)
+    session.flush()
+    for dispatch in refreshed:
+        session.expunge(dispatch)
     session.commit()
     return refreshed
