@@ -314,11 +314,16 @@ class Hub:
                 last = subscription.since
                 store_filter = StoreFilter(mode=subscription.mode, disaster_id=subscription.disaster_id,
                                            types=subscription.types)
-                while True:
+                reached_live = False
+                while not reached_live:
                     batch = await self.store.fetch_since(last, store_filter, self.config.replay_batch)
                     for envelope in batch:
                         if subscriber.closed:
                             return
+                        if envelope.seq > self.head:
+                            # Not fanned out yet: it will reach this subscriber live, so replay stops here.
+                            reached_live = True
+                            break
                         if subscription.matches(envelope) and self.can_see(subscriber.principal, envelope):
                             await subscriber.outlet.send_text(encode_event(envelope))
                         last = envelope.seq
