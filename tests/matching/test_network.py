@@ -1,0 +1,71 @@
+"""Arc building: eligibility × language × kind × availability window."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from coordinator.matching import NeedInput, SupplyInput, build_arcs
+from tests.matching.instances import Candidate
+
+START = date(2026, 3, 10)  # need period: 10th to 12th (3 days)
+
+
+def need(id: str = "n", *, language: str = "vi", kind: str = "interpretation", requester: str = "req",
+         headcount: int = 2) -> NeedInput:
+    return NeedInput(id, requester, kind, language, headcount, START, 3, "17202", False)
+
+
+def supply(id: str, association: str, *, languages: tuple[str, ...] = ("vi", "en"),
+           kinds: tuple[str, ...] = ("interpretation",), headcount: int = 3,
+           available_from: date | None = None, available_until: date | None = None) -> SupplyInput:
+    return SupplyInput(id, association, frozenset(languages), frozenset(kinds), headcount, available_from,
+                       available_until)
+
+
+def candidate(association: str, stage: int = 1, km: float = 42.0) -> Candidate:
+    return Candidate(association, stage, km, None if stage == 1 else 1, (f"why {association}",),
+                     (f"理由 {association}",))
+
+
+def test_arc_needs_candidate_language_kind_and_window() -> None:
+    supplies = [
+        supply("ok", "a"),
+        supply("not_candidate", "affected"),
+        supply("wrong_language", "a", languages=("pt",)),
+        supply("wrong_kind", "a", kinds=("translation",)),
+        supply("starts_late", "a", available_from=date(2026, 3, 11)),
+        supply("ends_early", "a", available_until=date(2026, 3, 11)),
+        supply("exact_window", "b", available_from=date(2026, 3, 10), available_until=date(2026, 3, 12)),
+        supply("empty", "b", headcount=0),
+    ]
+    arcs = build_arcs([need()], supplies, lambda n: [candidate("a"), candidate("b", stage=2, km=500.0)])
+    assert [(a.supply_id, a.association_id, a.stage, a.distance_km) for a in arcs] == [
+        ("exact_window", "b", 2, 500.0), ("ok", "a", 1, 42.0)]
+    assert arcs[1].reasons_en == ("why a",) and arcs[1].reasons_ja == ("理由 a",)
+    assert arcs[0].partner_rank == 1
+
+
+def test_each_need_gets_its_own_candidates_and_arcs_are_sorted() -> None:
+    needs = [need("n2", requester="r2"), need("n1", requester="r1"), need("n3", language="ne")]
+    supplies = [supply("s2", "r1"), supply("s1", "r2")]
+    # An association never supports itself: eligibility leaves the requester out.
+    arcs = build_arcs(needs, supplies, lambda n: [candidate(a) for a in ("r1", "r2") if a != n.requester])
+    assert [(a.need_id, a.supply_id) for a in arcs] == [("n1", "s1"), ("n2", "s2")]
+
+
+def test_a_shared_candidate_list_is_read_once_per_call() -> None:
+    reads = 0
+
+    class CountingList(list):
+        def __iter__(self):  # type: ignore[no-untyped-def]
+            nonlocal reads
+            reads += 1
+            return super().__iter__()
+
+    shared = CountingList([candidate("a"), candidate("a", stage=2, km=1.0)])
+    needs = [need(f"n{i}") for i in range(5)]
+    arcs = build_arcs(needs, [supply("s", "a")], lambda n: shared)
+    assert reads == 1
+    # The first occurrence of a duplicated candidate association wins.
+    assert {(a.stage, a.distance_km) for a in arcs} == {(1, 42.0)}
+    assert len(arcs) == 5
