@@ -24,7 +24,7 @@ def _import_domain_models() -> None:
         try:
             importlib.import_module(name)
         except ModuleNotFoundError as error:
-            if error.name is None or not name.startswith(error.name):
+            if error.name is None or not (name == error.name or name.startswith(error.name + ".")):
                 raise
 
 
