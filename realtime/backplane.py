@@ -78,11 +78,12 @@ class PostgresBackplane:
     """
 
     def __init__(self, dsn: str, *, channel: str = CHANNEL, reconnect_initial: float = 0.2,
-                 reconnect_max: float = 10.0) -> None:
+                 reconnect_max: float = 10.0, application_name: str = "ouen-realtime-listen") -> None:
         self.dsn = dsn.replace("postgresql+psycopg://", "postgresql://", 1)
         self.channel = channel
         self.reconnect_initial = reconnect_initial
         self.reconnect_max = reconnect_max
+        self.application_name = application_name
         self.connected = asyncio.Event()
         self.reconnects = 0
         self._task: asyncio.Task[None] | None = None
@@ -114,7 +115,8 @@ class PostgresBackplane:
         delay = self.reconnect_initial
         while True:
             try:
-                async with await psycopg.AsyncConnection.connect(self.dsn, autocommit=True) as connection:
+                async with await psycopg.AsyncConnection.connect(
+                        self.dsn, autocommit=True, application_name=self.application_name) as connection:
                     self._connection = connection
                     await connection.execute(f'LISTEN "{self.channel}"')
                     self.connected.set()

@@ -18,7 +18,7 @@ from coordinator.live.publisher import (
 )
 from coordinator.live.store import SqlEventStore
 from realtime.auth import CanSee, default_can_see
-from realtime.backplane import MemoryBackplane, PostgresBackplane
+from realtime.backplane import CHANNEL, MemoryBackplane, PostgresBackplane
 from realtime.hub import Hub, HubConfig
 
 
@@ -32,21 +32,24 @@ class LiveState:
     cookie_name: str = "ouen_session"
     block_members: Mapping[str, frozenset[str]] | None = None
     coordinates_of: CoordinatesOf | None = None
+    channel: str = CHANNEL
     publisher: Publisher | None = field(default=None, repr=False)
 
 
 def build_live(engine: Engine, *, config: HubConfig | None = None, can_see: CanSee = default_can_see,
                cookie_name: str = "ouen_session", block_members: Mapping[str, frozenset[str]] | None = None,
-               coordinates_of: CoordinatesOf | None = None, postgres_listen_url: str | None = None) -> LiveState:
+               coordinates_of: CoordinatesOf | None = None, postgres_listen_url: str | None = None,
+               channel: str = CHANNEL) -> LiveState:
     """A hub over the event table, with LISTEN/NOTIFY on PostgreSQL and the in-process backplane otherwise."""
     hub = Hub(SqlEventStore(engine), can_see=can_see, config=config)
     backplane: MemoryBackplane | PostgresBackplane
     if engine.dialect.name == "postgresql":
-        backplane = PostgresBackplane(postgres_listen_url or engine.url.render_as_string(hide_password=False))
+        backplane = PostgresBackplane(postgres_listen_url or engine.url.render_as_string(hide_password=False),
+                                      channel=channel)
     else:
         backplane = MemoryBackplane()
     return LiveState(engine=engine, hub=hub, backplane=backplane, cookie_name=cookie_name,
-                     block_members=block_members, coordinates_of=coordinates_of)
+                     block_members=block_members, coordinates_of=coordinates_of, channel=channel)
 
 
 async def start_live(app: FastAPI, live: LiveState) -> None:
@@ -57,7 +60,7 @@ async def start_live(app: FastAPI, live: LiveState) -> None:
     if isinstance(live.backplane, MemoryBackplane):
         live.publisher = install_memory_publisher(live.backplane)
     else:
-        enable_pg_notify()
+        enable_pg_notify(live.channel)
 
 
 async def stop_live(live: LiveState) -> None:
@@ -66,6 +69,6 @@ async def stop_live(live: LiveState) -> None:
         uninstall_publisher(live.publisher)
         live.publisher = None
     if isinstance(live.backplane, PostgresBackplane):
-        disable_pg_notify()
+        disable_pg_notify(live.channel)
     await live.backplane.stop()
     await live.hub.stop()
