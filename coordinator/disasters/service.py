@@ -123,8 +123,10 @@ def list_disasters(session: Session, *, actor: User, mode: str = "live",
     return [d for d in rows if policy.can_read_disaster(actor, d)]
 
 
-def _load(session: Session, disaster_id: int) -> Disaster:
-    disaster = session.get(Disaster, disaster_id)
+def _load(session: Session, disaster_id: int, *, lock: bool = False) -> Disaster:
+    # FOR UPDATE (PostgreSQL) serialises concurrent changes of one disaster; SQLite's BEGIN IMMEDIATE
+    # already serialises every writer.
+    disaster = session.get(Disaster, disaster_id, with_for_update=lock or None, populate_existing=lock)
     if disaster is None:
         raise NotFound(f"disaster_id: no disaster {disaster_id}",
                        f"disaster_id：災害 {disaster_id} は見つかりません", field="disaster_id")
@@ -139,9 +141,9 @@ def get_disaster(session: Session, *, disaster_id: int, actor: User) -> Disaster
     return disaster
 
 
-def get_open_disaster(session: Session, disaster_id: int) -> Disaster:
+def get_open_disaster(session: Session, disaster_id: int, *, lock: bool = False) -> Disaster:
     """The disaster if it exists and is open; NotFound or Conflict otherwise (for other domains)."""
-    disaster = _load(session, disaster_id)
+    disaster = _load(session, disaster_id, lock=lock)
     if disaster.status != "open":
         raise Conflict(f"disaster_id: disaster {disaster_id} is closed",
                        f"disaster_id：災害 {disaster_id} は終了しています", field="disaster_id",
@@ -151,7 +153,7 @@ def get_open_disaster(session: Session, disaster_id: int) -> Disaster:
 
 def rename_disaster(session: Session, *, disaster_id: int, data: DisasterUpdate, actor: User) -> Disaster:
     """Change a disaster's name."""
-    disaster = get_open_disaster(session, disaster_id)
+    disaster = get_open_disaster(session, disaster_id, lock=True)
     policy.ensure_can_change(actor, disaster)
     if data.name is None or data.name.strip() == disaster.name:
         return disaster
@@ -165,7 +167,7 @@ def rename_disaster(session: Session, *, disaster_id: int, data: DisasterUpdate,
 
 def open_cross_block(session: Session, *, disaster_id: int, actor: User) -> Disaster:
     """Open support from other blocks for this disaster (stage 2 of the agreement)."""
-    disaster = get_open_disaster(session, disaster_id)
+    disaster = get_open_disaster(session, disaster_id, lock=True)
     policy.ensure_can_open_cross_block(actor, disaster)
     if disaster.cross_block_open:
         raise Conflict("Cross-block support is already open", "ブロック間支援はすでに開始されています",
@@ -182,7 +184,7 @@ def open_cross_block(session: Session, *, disaster_id: int, actor: User) -> Disa
 
 def close_disaster(session: Session, *, disaster_id: int, actor: User) -> Disaster:
     """Close a disaster: no more needs, offers or amendments."""
-    disaster = get_open_disaster(session, disaster_id)
+    disaster = get_open_disaster(session, disaster_id, lock=True)
     policy.ensure_can_change(actor, disaster)
     disaster.status = "closed"
     disaster.closed_at = utcnow()

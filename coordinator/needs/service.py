@@ -168,8 +168,9 @@ def create_need(session: Session, *, disaster_id: int, data: NeedCreate, actor: 
     return need
 
 
-def _load(session: Session, need_id: int) -> Need:
-    need = session.get(Need, need_id)
+def _load(session: Session, need_id: int, *, lock: bool = False) -> Need:
+    # FOR UPDATE on PostgreSQL so that the version check and the write are one step (no lost update).
+    need = session.get(Need, need_id, with_for_update=lock or None, populate_existing=lock)
     if need is None:
         raise NotFound(f"need_id: no need {need_id}", f"need_id：ニーズ {need_id} は見つかりません",
                        field="need_id")
@@ -205,7 +206,7 @@ def _jsonable(value: Any) -> Any:
 
 def amend_need(session: Session, *, need_id: int, data: NeedUpdate, actor: User) -> Need:
     """Change some fields of an open need; the old and new values are kept in need_revision."""
-    need = _load(session, need_id)
+    need = _load(session, need_id, lock=True)
     disaster = get_open_disaster(session, need.disaster_id)
     on_behalf = policy.ensure_can_write(actor, disaster, requester_id=need.requester_id,
                                         requester_block=block_of(need.requester_id))
@@ -233,7 +234,7 @@ def amend_need(session: Session, *, need_id: int, data: NeedUpdate, actor: User)
 
 def cancel_need(session: Session, *, need_id: int, actor: User, version: int | None = None) -> Need:
     """Cancel an open need (kept, with its history)."""
-    need = _load(session, need_id)
+    need = _load(session, need_id, lock=True)
     disaster = get_open_disaster(session, need.disaster_id)
     on_behalf = policy.ensure_can_write(actor, disaster, requester_id=need.requester_id,
                                         requester_block=block_of(need.requester_id))
@@ -297,7 +298,7 @@ def refresh_need_status(session: Session, need_id: int) -> Need:
     Called by the dispatches domain after a transition; writes "need.fulfilled" or "need.reopened"
     when the status changes.
     """
-    need = _load(session, need_id)
+    need = _load(session, need_id, lock=True)
     if _apply_fulfilment(session, need):
         disaster = session.get(Disaster, need.disaster_id)
         assert disaster is not None

@@ -142,8 +142,9 @@ def prefill_offer(session: Session, *, disaster_id: int, data: OfferPrefill, act
                          notes=notes)
 
 
-def _load(session: Session, offer_id: int) -> Offer:
-    offer = session.get(Offer, offer_id)
+def _load(session: Session, offer_id: int, *, lock: bool = False) -> Offer:
+    # FOR UPDATE on PostgreSQL so that the version check and the write are one step (no lost update).
+    offer = session.get(Offer, offer_id, with_for_update=lock or None, populate_existing=lock)
     if offer is None:
         raise NotFound(f"offer_id: no offer {offer_id}", f"offer_id：申し出 {offer_id} は見つかりません",
                        field="offer_id")
@@ -151,7 +152,7 @@ def _load(session: Session, offer_id: int) -> Offer:
 
 
 def _changeable(session: Session, offer_id: int, actor: User, version: int | None) -> tuple[Offer, Disaster]:
-    offer = _load(session, offer_id)
+    offer = _load(session, offer_id, lock=True)
     disaster = get_open_disaster(session, offer.disaster_id)
     policy.ensure_can_change(actor, offer.association_id)
     if version is not None and version != offer.version:

@@ -186,3 +186,34 @@ def test_rollup_counts_each_stage_and_completion_fulfils_the_need(world: World, 
     assert events[-1]["type"] == "need.fulfilled" and events[-1]["payload"]["status"] == "fulfilled"
     summary = world.client.get(f"/api/v1/disasters/{world.id}/summary", headers=world.coordinator).json()
     assert summary["needs_fulfilled"] == 1 and summary["people"]["fulfilled"] == 3
+
+
+def test_two_concurrent_amendments_of_one_version_one_wins(world: World, engine: Engine, make_user) -> None:
+    import threading
+
+    from coordinator.errors import Conflict
+    from coordinator.needs.models import NeedUpdate
+    from coordinator.needs.service import amend_need
+
+    need = world.need()
+    actor, _ = make_user("staff", ISHIKAWA)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def amend(headcount: int) -> None:
+        barrier.wait()
+        with Session(engine, expire_on_commit=False) as session:
+            try:
+                amend_need(session, need_id=need["id"], data=NeedUpdate(version=1, headcount=headcount), actor=actor)
+                outcomes.append("ok")
+            except Conflict:
+                outcomes.append("conflict")
+
+    threads = [threading.Thread(target=amend, args=(n,)) for n in (5, 6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == ["conflict", "ok"]
+    history = world.client.get(f"/api/v1/needs/{need['id']}/history", headers=world.requester).json()
+    assert [h["version"] for h in history] == [2]
