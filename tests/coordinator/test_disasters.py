@@ -104,3 +104,18 @@ def test_rename_and_close(client: TestClient, world: World) -> None:
 def test_unknown_disaster_is_404_naming_the_field(client: TestClient, world: World) -> None:
     assert_error(client.get("/api/v1/disasters/999999", headers=world.observer), 404, "disaster_id")
     assert_error(client.post("/api/v1/disasters/999999/close", headers=world.secretariat), 404, "disaster_id")
+
+
+@pytest.mark.parametrize("area", [
+    {"epicentre": {"lat": 37.50, "lon": 137.27}, "radius_km": 30},
+    {"municipalities": ["17204", "17205"]},
+    {"geojson": {"type": "Polygon", "coordinates": [[[136.8, 37.2], [137.4, 37.2], [137.4, 37.6],
+                                                     [136.8, 37.6], [136.8, 37.2]]]}},
+])
+def test_every_kind_of_area_resolves_to_ishikawa(client: TestClient, world: World, area: dict) -> None:
+    response = client.post("/api/v1/disasters", headers=world.secretariat,
+                           json={"name": "能登", "kind": "earthquake", "mode": "drill", "area": area})
+    assert response.status_code == 201, response.text
+    disaster = response.json()
+    assert "17" in disaster["affected_prefectures"] and ISHIKAWA in disaster["affected_associations"]
+    assert disaster["area_input"] == area
