@@ -1,0 +1,1 @@
+"""Tests against real server processes (uvicorn on a loopback port, file database)."""

@@ -1,0 +1,95 @@
+"""Durability: kill -9 the server during a stream of writes, restart it on the same file, and every
+write that was acknowledged with a 2xx is there, with its event (issue 3, must show)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import date
+
+import httpx
+import pytest
+
+# The real-server fixtures live with the coordinator tests; importing them makes them usable here.
+from tests.coordinator.conftest import (  # noqa: F401
+    ServerProcess,
+    _sqlite_template,
+    live_db_url,
+    live_make_user,
+    server_factory,
+)
+
+pytestmark = pytest.mark.slow
+
+ISHIKAWA = "pref_ishikawa"
+KILL_AFTER_ACKNOWLEDGED = 40  # writes acknowledged before the kill; the stream keeps going meanwhile
+
+
+def test_acknowledged_writes_survive_kill_9(live_db_url: str, live_make_user,  # noqa: F811
+                                            server_factory: Callable[..., ServerProcess]) -> None:  # noqa: F811
+    secretariat = {"Authorization": f"Bearer {live_make_user('secretariat', 'clair')[1]}"}
+    ishikawa = {"Authorization": f"Bearer {live_make_user('staff', ISHIKAWA)[1]}"}
+    server = server_factory(live_db_url)
+    disaster = httpx.post(f"{server.base_url}/api/v1/disasters", headers=secretariat, timeout=30, json={
+        "name": "能登半島地震（耐久試験）", "kind": "earthquake", "area": {"prefectures": ["17"]}})
+    assert disaster.status_code == 201, disaster.text
+    disaster_id = disaster.json()["id"]
+
+    acknowledged: list[int] = []
+    enough = threading.Event()
+    failures: list[str] = []
+    cut_off = threading.Event()
+
+    def stream() -> None:
+        """Write needs one after another until the server dies; remember every 2xx."""
+        with httpx.Client(base_url=server.base_url, headers=ishikawa, timeout=30) as http:
+            for n in range(100_000):
+                body = {"requester_id": ISHIKAWA, "kind": "centre_staff", "language": "vi",
+                        "headcount": 1 + n % 5, "start": date.today().isoformat(), "days": 5,
+                        "notes": f"stream write {n}"}
+                try:
+                    response = http.post(f"/api/v1/disasters/{disaster_id}/needs", json=body)
+                except httpx.TransportError:
+                    cut_off.set()
+                    return  # the server was killed: this write was never acknowledged
+                if response.is_success:
+                    acknowledged.append(response.json()["id"])
+                    if len(acknowledged) >= KILL_AFTER_ACKNOWLEDGED:
+                        enough.set()
+                else:
+                    failures.append(response.text)
+                    enough.set()
+                    return
+
+    writer = threading.Thread(target=stream)
+    writer.start()
+    assert enough.wait(timeout=120), "the stream did not get going"
+    server.kill()  # SIGKILL while the writer is still sending
+    writer.join(timeout=60)
+    assert not writer.is_alive() and failures == []
+    assert cut_off.is_set(), "the kill did not interrupt the stream"
+    assert len(acknowledged) >= KILL_AFTER_ACKNOWLEDGED
+
+    restarted = server_factory(live_db_url)
+    with httpx.Client(base_url=restarted.base_url, headers=secretariat, timeout=30) as http:
+        needs = http.get(f"/api/v1/disasters/{disaster_id}/needs")
+        assert needs.status_code == 200, needs.text
+        stored = {n["id"] for n in needs.json()}
+        missing = [i for i in acknowledged if i not in stored]
+        assert missing == [], f"acknowledged but lost after kill -9: {missing}"
+        created: set[int] = set()
+        since = 0
+        while True:  # page through the timeline
+            page = http.get(f"/api/v1/disasters/{disaster_id}/events", params={"since": since, "limit": 1000})
+            assert page.status_code == 200, page.text
+            rows = page.json()["events"]
+            created |= {int(e["entity_id"]) for e in rows if e["type"] == "need.created"}
+            if not rows:
+                break
+            since = rows[-1]["seq"]
+        assert set(acknowledged) <= created
+        # The restarted server takes new writes on the same file.
+        more = http.post(f"/api/v1/disasters/{disaster_id}/needs", json={
+            "requester_id": ISHIKAWA, "kind": "centre_staff", "language": "en", "headcount": 1,
+            "start": date.today().isoformat(), "days": 3})
+        assert more.status_code == 201, more.text
