@@ -53,6 +53,7 @@ async def overdue_watch(app: FastAPI) -> AsyncIterator[None]:
                 log.exception("overdue watch pass failed")
 
     task = asyncio.create_task(_loop(), name="ouen-overdue-watch")
+    app.state.overdue_watch = task
     try:
         yield
     finally:

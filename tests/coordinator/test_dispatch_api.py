@@ -6,11 +6,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from coordinator.dispatches.models import Dispatch
+from coordinator.dispatches.router import check_overdue_once
 from coordinator.dispatches.service import mark_overdue, people_by_state
 from tests.coordinator.test_disasters_support import assert_error, counts, declare, need_body, offer_body
 from tests.coordinator.test_dispatch_support import (
@@ -299,3 +302,17 @@ def test_drill_dispatches_never_consume_live_capacity_nor_appear_live(world: Dis
     with Session(engine) as session:
         stored = session.get(Dispatch, drill_dispatch["id"])
         assert stored is not None and stored.mode == "drill" and stored.disaster_id == drill["id"]
+
+
+def test_the_app_runs_the_overdue_watch(app: FastAPI, world: DispatchWorld, engine: Engine) -> None:
+    task = app.state.overdue_watch  # started by the app's lifespan with the client
+    assert not task.done()
+    waiting = world.dispatch_in("requested")
+    assert check_overdue_once(app) == 0  # just requested: not overdue yet
+    with Session(engine) as session:  # back-date the request past the agreement's 24 h
+        session.execute(update(Dispatch).where(Dispatch.id == waiting["id"])
+                        .values(requested_at=datetime.now(UTC) - timedelta(hours=25)))
+        session.commit()
+    assert check_overdue_once(app) == 1
+    assert world.client.get(f"/api/v1/dispatches/{waiting['id']}", headers=world.coordinator).json()["overdue"]
+    assert world.state_of(waiting["id"]) == "requested"
