@@ -52,6 +52,9 @@ class HubConfig:
     idle_timeout: float | None = 60.0  # no client message for this long -> close 4408
     poll_interval: float | None = 2.0  # safety net for events written by other processes without NOTIFY
     close_timeout: float = 10.0
+    # Send inline while the socket takes frames without waiting (see realtime.eager); False always goes
+    # through the per-subscriber writer task (kept to measure the trade-off in bench/fanout.py).
+    eager_send: bool = True
 
 
 class Subscriber:
@@ -103,6 +106,10 @@ class Subscriber:
             else:
                 self.queue.append(frame)
             return
+        if not self.hub.config.eager_send:
+            self.queue.append(frame)
+            self.writer = spawn_rest(self._drain(None))
+            return
         try:
             rest = start_eagerly(self.outlet.send_text(frame))
         except Exception:  # the peer went away: nothing to tell it
@@ -111,9 +118,10 @@ class Subscriber:
         if rest is not None:
             self.writer = spawn_rest(self._drain(rest))
 
-    async def _drain(self, rest: object) -> None:
+    async def _drain(self, rest: object | None) -> None:
         try:
-            await rest  # type: ignore[misc]
+            if rest is not None:
+                await rest  # type: ignore[misc]
             while self.queue:
                 await self.outlet.send_text(self.queue.popleft())
         except asyncio.CancelledError:
