@@ -342,12 +342,14 @@ def transition_dispatch(session: Session, *, dispatch_id: int, action: str, acto
                col(Dispatch.version) == dispatch.version)
         .values(**values).execution_options(synchronize_session=False))
     if result.rowcount != 1:  # type: ignore[attr-defined]
+        # Not reachable while the row lock above holds; kept as the optimistic lock's last word.
         session.rollback()
-        fresh = _load(session, dispatch_id)
+        now_state = _load(session, dispatch_id).state
+        session.rollback()  # end the read transaction at once (SQLite holds its write lock until then)
         raise InvalidTransition(
-            f"The dispatch changed meanwhile; it is now {fresh.state}",
-            f"この派遣は他の操作で更新されました（現在の状態：{fresh.state}）", field="state",
-            details={"current_state": fresh.state, "allowed": allowed_actions(fresh.state)})
+            f"The dispatch changed meanwhile; it is now {now_state}",
+            f"この派遣は他の操作で更新されました（現在の状態：{now_state}）", field="state",
+            details={"current_state": now_state, "allowed": allowed_actions(now_state)})
     dispatch = _load(session, dispatch_id)
     _record(session, disaster, dispatch, f"dispatch.{target.value}", actor)
     _refresh_need(session, dispatch.need_id)
