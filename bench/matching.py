@@ -1,0 +1,371 @@
+"""Matching benchmark: regional (63 associations) and municipal (1,741 supplier units) instances.
+
+Run from the repository root:  python bench/matching.py [--out bench/results/matching.json] [--runs 7]
+
+Seeded synthetic instances over data/associations.csv and data/municipalities.csv. For each scale it
+measures, as the median of --runs runs: eligibility (this file's stand-in for the agreement rules),
+network building (`build_arcs`), solving (`solve`), and end-to-end = network building + solving; peak
+Python memory (tracemalloc, one extra untimed run) and the process's peak RSS; and it compares the
+optimal plan with two first-come greedy baselines. Prints the JSON and writes it to --out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import platform
+import random
+import resource
+import statistics
+import sys
+import time
+import tracemalloc
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from coordinator.matching import Arc, NeedInput, Plan, SupplyInput, build_arcs, solve  # noqa: E402
+
+DAY0 = date(2026, 1, 6)
+# Kinds as in agreements/default.toml; the remote ones travel 0 km.
+KINDS = {"centre_staff": False, "onsite_interpretation": False, "remote_interpretation": True,
+         "translation": True, "plain_japanese": True, "shelter_rounds": False, "hotline": True,
+         "media_embassy_liaison": False}
+# Assumption for the synthetic data: rough shares of each language among offers (English is common,
+# Nepali rare) and among needs (the largest foreign-resident groups ask most).
+OFFER_WEIGHTS = {"en": 60, "zh": 25, "ko": 15, "vi": 10, "pt": 8, "es": 6, "tl": 6, "ne": 3, "id": 3, "th": 3}
+NEED_WEIGHTS = {"zh": 20, "vi": 20, "ko": 10, "tl": 10, "pt": 10, "en": 10, "ne": 8, "id": 5, "es": 4, "th": 3}
+REGIONAL_LANGUAGES = ("en", "zh", "ko", "vi", "pt")
+NARA_BLOCK = "kinki"  # Nara prefecture has no association; it is in the Kinki region (assumption).
+
+
+class Candidate(NamedTuple):
+    """Same attribute names as `agreements.Candidate` (what `build_arcs` reads); a NamedTuple because
+    the municipal instance creates one per arc."""
+
+    association_id: str
+    stage: int
+    distance_km: float
+    partner_rank: int | None
+    reasons_en: tuple[str, ...]
+    reasons_ja: tuple[str, ...]
+
+
+@dataclass
+class Site:
+    """A supporter or requester unit: an association, or a municipality standing in for one."""
+
+    id: str
+    block: str
+    lat: float
+    lon: float
+    place: str
+
+
+@dataclass
+class Scenario:
+    """One benchmark instance."""
+
+    name: str
+    needs: list[NeedInput]
+    supplies: list[SupplyInput]
+    eligibility_factory: Callable[[], Callable[[NeedInput], Any]]
+    description: str
+
+
+def haversine_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
+    """Great-circle distance in km (broadcasting)."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dp, dl = p2 - p1, np.radians(lon2 - lon1)
+    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * 6371.0 * np.arcsin(np.sqrt(a))
+
+
+def read_csv(name: str) -> list[dict[str, str]]:
+    with open(ROOT / "data" / name, encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def weighted_sample(rng: random.Random, weights: Mapping[str, int], k: int) -> list[str]:
+    """k distinct keys drawn with the given weights."""
+    pool = dict(weights)
+    chosen = []
+    for _ in range(min(k, len(pool))):
+        key = rng.choices(list(pool), weights=list(pool.values()))[0]
+        chosen.append(key)
+        del pool[key]
+    return chosen
+
+
+class LazyCandidates(Mapping[str, Candidate]):
+    """Eligible supporters of one requester, built on demand from per-unit lists (stage, km)."""
+
+    def __init__(self, index: dict[str, int], eligible: list[bool], stages: list[int], distances: list[float],
+                 reasons: dict[int, tuple[tuple[str, ...], tuple[str, ...]]]):
+        self._index, self._eligible, self._stages = index, eligible, stages
+        self._distances, self._reasons = distances, reasons
+
+    def get(self, key: str, default: Any = None) -> Any:  # hot path of build_arcs
+        i = self._index.get(key)
+        if i is None or not self._eligible[i]:
+            return default
+        stage = self._stages[i]
+        en, ja = self._reasons[stage]
+        return Candidate(key, stage, self._distances[i], None, en, ja)
+
+    def __getitem__(self, key: str) -> Candidate:
+        found = self.get(key)
+        if found is None:
+            raise KeyError(key)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return (k for k, i in self._index.items() if self._eligible[i])
+
+    def __len__(self) -> int:
+        return sum(self._eligible)
+
+
+def eligibility_over(requesters: list[Site], supporters: list[Site],
+                     affected: set[str]) -> Callable[[], Callable[[NeedInput], Any]]:
+    """A stand-in for the agreement rules: every supporter unit except the affected ones and the
+    requester itself; stage 1 inside the requester's block, else 2; straight-line km (0 for remote)."""
+
+    def factory() -> Callable[[NeedInput], Any]:
+        index = {s.id: i for i, s in enumerate(supporters)}
+        lat = np.array([s.lat for s in supporters])
+        lon = np.array([s.lon for s in supporters])
+        block = np.array([s.block for s in supporters])
+        not_affected = np.array([s.id not in affected for s in supporters])
+        reasons = {1: (("stage 1: same block",), ("第1段階：同じブロック",)),
+                   2: (("stage 2: other block",), ("第2段階：他ブロック",))}
+        by_requester: dict[tuple[str, bool], LazyCandidates] = {}
+        sites = {r.id: r for r in requesters}
+
+        def eligibility(need: NeedInput) -> LazyCandidates:
+            key = (need.requester, need.remote)
+            found = by_requester.get(key)
+            if found is None:
+                r = sites[need.requester]
+                eligible = not_affected.copy()
+                if need.requester in index:
+                    eligible[index[need.requester]] = False
+                stages = np.where(block == r.block, 1, 2).tolist()
+                distances = (np.zeros(len(supporters)) if need.remote
+                             else np.round(haversine_km(r.lat, r.lon, lat, lon), 1)).tolist()
+                found = by_requester[key] = LazyCandidates(index, eligible.tolist(), stages, distances, reasons)
+            return found
+
+        return eligibility
+
+    return factory
+
+
+def make_needs(rng: random.Random, requesters: list[Site], languages_of: Callable[[random.Random], list[str]],
+               max_headcount: int) -> list[NeedInput]:
+    needs = []
+    for r in requesters:
+        for language in languages_of(rng):
+            kind = rng.choice(list(KINDS))
+            needs.append(NeedInput(
+                id=f"{r.id}:{language}:{kind}", requester=r.id, kind=kind, language=language,
+                headcount=rng.randint(1, max_headcount), start=DAY0 + timedelta(days=rng.randint(0, 6)),
+                days=rng.randint(3, 8), place=r.place, remote=KINDS[kind]))
+    return needs
+
+
+def make_supplies(rng: random.Random, supporters: list[Site], languages_of: Callable[[random.Random], list[str]],
+                  headcount: tuple[int, int]) -> list[SupplyInput]:
+    supplies = []
+    for s in supporters:
+        window = rng.random() < 0.3
+        start = DAY0 + timedelta(days=rng.randint(0, 3)) if window else None
+        supplies.append(SupplyInput(
+            id=f"{s.id}:standing", association_id=s.id, languages=frozenset(languages_of(rng)),
+            kinds=frozenset(rng.sample(list(KINDS), rng.randint(3, 6))), headcount=rng.randint(*headcount),
+            available_from=start, available_until=start + timedelta(days=rng.randint(10, 20)) if start else None))
+    return supplies
+
+
+def regional(seed: int) -> Scenario:
+    """63 associations each requesting in the 5 languages (a national drill), 63 supporters."""
+    rng = random.Random(seed)
+    sites = [Site(a["id"], a["block"], float(a["lat"]), float(a["lon"]), a["municipality_code"])
+             for a in read_csv("associations.csv")]
+    needs = make_needs(rng, sites, lambda r: list(REGIONAL_LANGUAGES), max_headcount=4)
+    supplies = make_supplies(rng, sites, lambda r: rng.sample(REGIONAL_LANGUAGES, rng.randint(2, 4)),
+                             headcount=(2, 10))
+    return Scenario("regional", needs, supplies, eligibility_over(sites, sites, affected=set()),
+                    f"63 supporter associations × 63 requesting associations × 5 languages ({len(needs)} needs, "
+                    f"{len(supplies)} supplies); every association requests (a national drill), so only the "
+                    "requester itself is excluded")
+
+
+def municipal(seed: int) -> Scenario:
+    """1,741 municipalities as supplier units; the 700 nearest to a seeded epicentre request."""
+    rng = random.Random(seed)
+    associations = read_csv("associations.csv")
+    block_of_pref = {a["prefecture_code"]: a["block"] for a in associations if a["kind"] == "prefecture"}
+    block_of_pref.setdefault("29", NARA_BLOCK)
+    units = [Site(m["code"], block_of_pref[m["pref_code"]], float(m["lat"]), float(m["lon"]), m["code"])
+             for m in read_csv("municipalities.csv") if m["is_ward"] == "False"]
+    centre = rng.choice(units)
+    km = haversine_km(np.array(centre.lat), np.array(centre.lon), np.array([u.lat for u in units]),
+                      np.array([u.lon for u in units]))
+    requesters = [units[i] for i in np.argsort(km, kind="stable")[:700]]
+    affected = {r.id for r in requesters}
+    needs = make_needs(rng, requesters, lambda r: weighted_sample(r, NEED_WEIGHTS, r.randint(1, 3)),
+                       max_headcount=3)
+    supplies = make_supplies(rng, units, lambda r: weighted_sample(r, OFFER_WEIGHTS, r.randint(1, 2)),
+                             headcount=(1, 4))
+    return Scenario("municipal", needs, supplies, eligibility_over(requesters, units, affected),
+                    f"1,741 municipalities as supplier units (block = their prefecture association's) × 700 "
+                    f"requesting municipalities nearest to a seeded epicentre ({centre.id}) × 10 languages "
+                    f"({len(needs)} needs, {len(supplies)} supplies); the 700 affected units never supply")
+
+
+def greedy(needs: list[NeedInput], arcs: list[Arc], supplies: list[SupplyInput], cross_block_open: bool,
+           order: Callable[[Arc], Any]) -> dict[str, float]:
+    """First come, first served: needs in arrival order each call supporters down a list in `order`."""
+    left = {s.id: s.headcount for s in supplies}
+    by_need: dict[str, list[Arc]] = defaultdict(list)
+    for a in arcs:
+        if a.stage == 1 or cross_block_open:
+            by_need[a.need_id].append(a)
+    covered = cross = 0
+    total_km = 0.0
+    arrival = sorted(needs, key=lambda n: (n.start, n.id))
+    for need in arrival:
+        wanted = need.headcount
+        for a in sorted(by_need[need.id], key=order):
+            if wanted == 0:
+                break
+            take = min(wanted, left[a.supply_id])
+            if take:
+                left[a.supply_id] -= take
+                wanted -= take
+                covered += take
+                cross += take if a.stage == 2 else 0
+                total_km += take * a.distance_km
+    return {"covered": covered, "cross_block_people": cross, "total_km": round(total_km, 1)}
+
+
+def measure(scenario: Scenario, runs: int, cross_block_open: bool) -> dict[str, Any]:
+    eligibility_ms, build_ms, solve_ms, end_to_end_ms = [], [], [], []
+    plan: Plan | None = None
+    arcs: list[Arc] = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        eligibility = scenario.eligibility_factory()
+        for need in scenario.needs:  # evaluate (and cache) eligibility up front, outside the timing below
+            eligibility(need)
+        t1 = time.perf_counter()
+        arcs = build_arcs(scenario.needs, scenario.supplies, eligibility)
+        t2 = time.perf_counter()
+        plan = solve(scenario.needs, scenario.supplies, arcs, cross_block_open=cross_block_open)
+        t3 = time.perf_counter()
+        eligibility_ms.append((t1 - t0) * 1000)
+        build_ms.append((t2 - t1) * 1000)
+        solve_ms.append((t3 - t2) * 1000)
+        end_to_end_ms.append((t3 - t1) * 1000)
+    assert plan is not None
+
+    tracemalloc.start()
+    eligibility = scenario.eligibility_factory()
+    solve(scenario.needs, scenario.supplies, build_arcs(scenario.needs, scenario.supplies, eligibility),
+          cross_block_open=cross_block_open)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+
+    optimal = {"covered": plan.covered, "cross_block_people": plan.cross_block_people,
+               "total_km": round(plan.total_km, 1)}
+    phone_list = greedy(scenario.needs, arcs, scenario.supplies, cross_block_open, lambda a: a.supply_id)
+    nearest = greedy(scenario.needs, arcs, scenario.supplies, cross_block_open,
+                     lambda a: (a.distance_km, a.supply_id))
+
+    def versus(base: dict[str, float]) -> dict[str, Any]:
+        per_person_opt = optimal["total_km"] / max(optimal["covered"], 1)
+        per_person_base = base["total_km"] / max(base["covered"], 1)
+        return {**base,
+                "people_more_covered_by_optimal": optimal["covered"] - base["covered"],
+                "km_saved": round(base["total_km"] - optimal["total_km"], 1),
+                "km_per_person_saved_pct": round(100 * (1 - per_person_opt / per_person_base), 1)
+                if per_person_base else 0.0,
+                "cross_block_people_avoided": base["cross_block_people"] - optimal["cross_block_people"]}
+
+    return {
+        "description": scenario.description,
+        "cross_block_open": cross_block_open,
+        "needs": len(scenario.needs),
+        "people_needed": sum(n.headcount for n in scenario.needs),
+        "supplies": len(scenario.supplies),
+        "arcs": len(arcs),
+        "runs": runs,
+        "median_ms": {"eligibility_stand_in": round(statistics.median(eligibility_ms), 2),
+                      "build_arcs": round(statistics.median(build_ms), 2),
+                      "solve": round(statistics.median(solve_ms), 2),
+                      "end_to_end": round(statistics.median(end_to_end_ms), 2)},
+        "max_ms": {"end_to_end": round(max(end_to_end_ms), 2)},
+        "peak_traced_python_memory_mb": round(peak / 2**20, 1),
+        "optimal": {**optimal, "unmet_people": sum(u.headcount for u in plan.unmet),
+                    "unmet_by_code": dict(sorted(_count_codes(plan).items()))},
+        "greedy_phone_list_by_id": versus(phone_list),
+        "greedy_nearest_first": versus(nearest),
+    }
+
+
+def _count_codes(plan: Plan) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for u in plan.unmet:
+        counts[u.code] += u.headcount
+    return counts
+
+
+TARGETS_MS = {"regional": 20.0, "municipal": 500.0}
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "matching.json"))
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--seed", type=int, default=20240101)
+    args = parser.parse_args(argv)
+
+    results: dict[str, Any] = {
+        "benchmark": "matching",
+        "command": "python bench/matching.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "seed": args.seed,
+        "python": platform.python_version(),
+        "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores",
+        "scales": {},
+    }
+    for scenario in (regional(args.seed), municipal(args.seed)):
+        for cross_block_open in (True, False):
+            key = f"{scenario.name}_{'open' if cross_block_open else 'closed'}"
+            result = measure(scenario, args.runs, cross_block_open)
+            target = TARGETS_MS[scenario.name]
+            result["target_end_to_end_ms"] = target
+            result["meets_target"] = result["median_ms"]["end_to_end"] < target
+            results["scales"][key] = result
+    results["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    results["meets_memory_target_1gb"] = results["peak_rss_mb"] < 1024
+    text = json.dumps(results, ensure_ascii=False, indent=2)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text + "\n", encoding="utf-8")
+    print(text)
+    return results
+
+
+if __name__ == "__main__":
+    main()
