@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlmodel import Session
 from starlette.websockets import WebSocket
 
+from coordinator.auth.service import authenticate_token
+from coordinator.auth.sessions import user_for_cookie
 from realtime.auth import Principal
 
 # disaster id -> associations the user acts as coordinator for; supplied by the disasters domain.
@@ -28,29 +29,14 @@ def credentials_of(websocket: WebSocket, cookie_name: str = "ouen_session") -> t
     return ("session", cookie) if cookie else None
 
 
-def _auth_function(*names: str) -> Callable[[Session, str], Any] | None:
-    # The auth domain is written alongside this adapter; look its functions up by their agreed names.
-    try:
-        service = importlib.import_module("coordinator.auth.service")
-    except ImportError:
-        return None
-    for name in names:
-        function = getattr(service, name, None)
-        if callable(function):
-            return function
-    return None
-
-
 def user_for(session: Session, credentials: tuple[str, str] | None) -> Any | None:
-    """The user behind the credentials, or None (unknown, revoked or expired)."""
+    """The active user behind the credentials, or None (unknown, revoked or expired)."""
     if credentials is None:
         return None
     kind, secret = credentials
     if kind == "token":
-        function = _auth_function("authenticate_token")
-    else:
-        function = _auth_function("authenticate_session", "user_for_session", "session_user")
-    return function(session, secret) if function is not None else None
+        return authenticate_token(session, secret)
+    return user_for_cookie(session, secret)
 
 
 def principal_of(user: Any, *, coordinates: Mapping[int, frozenset[str]] | None = None) -> Principal:

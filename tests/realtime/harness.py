@@ -90,6 +90,13 @@ async def _call(function: Callable[[], Any]) -> Any:
 def serve(engine: Engine, tokens: dict[str, Principal], config: HubConfig) -> Iterator[RunningServer]:
     """Start the test app on a loopback port; stop it on exit."""
     app, live = make_test_app(engine, tokens, config)
+    with serve_app(app, live, "/live") as server:
+        yield server
+
+
+@contextlib.contextmanager
+def serve_app(app: FastAPI, live: LiveState, path: str) -> Iterator[RunningServer]:
+    """Run any app with uvicorn in a thread on a loopback port."""
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                            ws_per_message_deflate=False, lifespan="on"))
@@ -109,7 +116,7 @@ def serve(engine: Engine, tokens: dict[str, Principal], config: HubConfig) -> It
         thread.join(0.02)
     assert server.started, "uvicorn did not start"
     try:
-        yield RunningServer(f"ws://127.0.0.1:{port}/live", live, server, thread, loop_box)
+        yield RunningServer(f"ws://127.0.0.1:{port}{path}", live, server, thread, loop_box)
     finally:
         server.should_exit = True
         thread.join(15)
