@@ -537,29 +537,29 @@ def _max_coverage(inst: _Instance) -> int:
     return int(solver.optimal_flow())
 
 
-def _window_text(supply: SupplyInput) -> tuple[str, str]:
+def _window_text(supply: SupplyInput, need: NeedInput) -> tuple[str, str]:
+    start, end = need.start.isoformat(), need.end.isoformat()
     if supply.available_from is None and supply.available_until is None:
-        return "available with no date limit", "期間の制限なし"
-    start = supply.available_from.isoformat() if supply.available_from else "…"
+        return (f"available with no date limit, covering the need's {start} to {end}",
+                f"期間の制限なし（必要期間 {start}〜{end} を含む）")
+    since = supply.available_from.isoformat() if supply.available_from else "…"
     until = supply.available_until.isoformat() if supply.available_until else "…"
-    return f"available {start} to {until}", f"対応可能期間 {start}〜{until}"
+    return (f"available {since} to {until}, covering the need's {start} to {end}",
+            f"対応可能期間 {since}〜{until}（必要期間 {start}〜{end} を含む）")
+
+
+_STAGE_TEXT = {1: ("stage 1: inside the affected block", "第1段階：被災ブロック内からの応援"),
+               2: ("stage 2: from another block (cross-block support is open)",
+                   "第2段階：他ブロックからの応援（ブロック間支援は開始済み）")}
 
 
 def _proposal(inst: _Instance, k: int, people: int, leads: dict[str, str] | None) -> Proposal:
     arc = inst.arc(k)
     need = inst.needs[int(inst.arc_need[k])]
-    supply = inst.supplies[int(inst.arc_supply[k])]
-    window_en, window_ja = _window_text(supply)
-    end = need.end.isoformat()
-    en = [f"offers {need.language} for {need.kind}",
-          f"{window_en}, covering the need's {need.start.isoformat()} to {end}"]
-    ja = [f"{need.language}・{need.kind}を提供", f"{window_ja}（必要期間 {need.start.isoformat()}〜{end} を含む）"]
-    if arc.stage == 1:
-        en.append("stage 1: inside the affected block")
-        ja.append("第1段階：被災ブロック内からの応援")
-    else:
-        en.append("stage 2: from another block (cross-block support is open)")
-        ja.append("第2段階：他ブロックからの応援（ブロック間支援は開始済み）")
+    window_en, window_ja = _window_text(inst.supplies[int(inst.arc_supply[k])], need)
+    stage_en, stage_ja = _STAGE_TEXT[arc.stage]
+    en = [f"offers {need.language} for {need.kind}", window_en, stage_en]
+    ja = [f"{need.language}・{need.kind}を提供", window_ja, stage_ja]
     if need.remote:
         en.append("remote work: no travel")
         ja.append("遠隔支援のため移動なし")
