@@ -399,6 +399,7 @@ def _choose_leads(inst: _Instance, usable: np.ndarray) -> dict[str, str]:
     bounds = np.searchsorted(pair_requester, np.arange(len(requesters) + 1))
 
     leads: dict[str, str] = {}
+    position = {a: i for i, a in enumerate(inst.associations)}
     led = np.zeros(n_assoc, dtype=np.int64)
     for r in sorted(range(len(requesters)), key=lambda r: (-demand[r], requesters[r])):
         if demand[r] <= 0:
@@ -417,7 +418,7 @@ def _choose_leads(inst: _Instance, usable: np.ndarray) -> dict[str, str]:
         else:
             continue
         leads[name] = lead
-        lead_index = inst.associations.index(lead) if lead in inst.associations else None
+        lead_index = position.get(lead)
         if lead_index is not None:
             led[lead_index] += 1
             capacity[lead_index] = max(0, capacity[lead_index] - demand[r])
@@ -493,9 +494,9 @@ def _optimise(inst: _Instance, usable: np.ndarray, leads: dict[str, str] | None)
     units, w_d, w_c, w_s = _choose_weights(inst, usable, load_bound, bool(leads), num_nodes)
     costs = np.where(inst.arc_stage[usable] == 2, w_s, 0).astype(np.int64) + units * np.int64(w_d)
     if leads:
-        requester_lead = np.array([inst.associations.index(leads[n.requester])
-                                   if leads.get(n.requester) in inst.associations else -1
-                                   for n in inst.needs], dtype=np.int64)
+        position = {a: i for i, a in enumerate(inst.associations)}
+        requester_lead = np.array([position.get(leads.get(n.requester, ""), -1) for n in inst.needs],
+                                  dtype=np.int64)
         costs += np.where(requester_lead[need] != assoc, w_c, 0).astype(np.int64)
     supply_arcs = used_supplies
     tails = np.concatenate([need, supply_base + supply_arcs, assoc_base + load_owner]).astype(np.int32)
