@@ -10,6 +10,8 @@ offers, need) and the event table last, so no two use cases can wait on each oth
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -79,6 +81,17 @@ def _commit_and_detach(session: Session, dispatch: Dispatch) -> Dispatch:
     session.expunge(dispatch)
     session.commit()
     return dispatch
+
+
+@contextmanager
+def _rolled_back_on_error(session: Session) -> Iterator[None]:
+    """End the transaction at once when a use case fails: on SQLite it holds the write lock, and waiting
+    for the request's session to close (another thread-pool hop) would keep every other writer waiting."""
+    try:
+        yield
+    except BaseException:
+        session.rollback()
+        raise
 
 
 def _invalid(field: str, en: str, ja: str, **details: Any) -> Invalid:
@@ -218,6 +231,12 @@ def _explain(disaster: Disaster, need: Need, supplier_id: str) -> tuple[float | 
 def propose_dispatch(session: Session, *, disaster_id: int, data: DispatchCreate, actor: User,
                      now: datetime | None = None) -> Dispatch:
     """Propose by hand that a supplier sends people to a need (a coordinator or the secretariat)."""
+    with _rolled_back_on_error(session):
+        return _propose(session, disaster_id=disaster_id, data=data, actor=actor, now=now)
+
+
+def _propose(session: Session, *, disaster_id: int, data: DispatchCreate, actor: User,
+             now: datetime | None) -> Dispatch:
     disaster = get_open_disaster(session, disaster_id)
     need = _load_need(session, disaster, data.need_id)
     _check_supplier(disaster, need, data.supplier_id)
@@ -314,6 +333,13 @@ def transition_dispatch(session: Session, *, dispatch_id: int, action: str, acto
                         expected_cost_yen: int | None = None, cost_policy: str | None = None,
                         reason: str | None = None, now: datetime | None = None) -> Dispatch:
     """Move a dispatch one step (approve, request, accept, decline, depart, arrive, complete, cancel)."""
+    with _rolled_back_on_error(session):
+        return _transition(session, dispatch_id=dispatch_id, action=action, actor=actor,
+                           expected_cost_yen=expected_cost_yen, cost_policy=cost_policy, reason=reason, now=now)
+
+
+def _transition(session: Session, *, dispatch_id: int, action: str, actor: User, expected_cost_yen: int | None,
+                cost_policy: str | None, reason: str | None, now: datetime | None) -> Dispatch:
     parsed = _action(action)
     dispatch = _load(session, dispatch_id, lock=True)
     disaster = session.get(Disaster, dispatch.disaster_id)

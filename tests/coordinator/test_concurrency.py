@@ -24,6 +24,11 @@ from coordinator.events.models import Event
 from tests.coordinator.test_dispatch_support import FUKUI, DispatchWorld
 
 PARALLEL = 50
+# Over HTTP the race stays below the server's thread pool (40 threads in AnyIO's default limiter): the
+# platform's token check leaves a SQLite transaction (BEGIN IMMEDIATE, the write lock) open across the
+# hop to the endpoint's thread, so with more concurrent requests than threads every thread can end up
+# waiting for that lock and the holder for a thread, until the 30 s busy timeout (reported to the lead).
+HTTP_PARALLEL = 30
 
 
 @pytest.fixture
@@ -106,3 +111,50 @@ def test_fifty_requests_competing_for_one_persons_capacity_one_wins(world: Dispa
         states = Counter(session.exec(select(Dispatch.state).where(col(Dispatch.id).in_(ids))))
     assert states == Counter({"accepted": 1, "requested": PARALLEL - 1})
     assert accepted_events(engine, ids) == 1
+
+
+@pytest.mark.slow
+def test_fifty_concurrent_http_accepts_against_the_real_server(live_server: str, live_make_user) -> None:
+    """The same race through uvicorn, HTTP and the request sessions: one 200, every other a 409."""
+    import httpx
+
+    def bearer(role: str, association: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {live_make_user(role, association)[1]}"}
+
+    secretariat, ishikawa, fukui = bearer("secretariat", "clair"), bearer("staff", "pref_ishikawa"), \
+        bearer("staff", FUKUI)
+    with httpx.Client(base_url=live_server, timeout=60) as http:
+        disaster = http.post("/api/v1/disasters", headers=secretariat, json={
+            "name": "能登半島地震", "kind": "earthquake", "area": {"prefectures": ["17"]}}).json()
+        coordinator = bearer("staff", disaster["acting_roles"]["coordinators"]["tokai_hokuriku"]["association_id"])
+        base = f"/api/v1/disasters/{disaster['id']}"
+        today = disaster["declared_at"][:10]
+        need = http.post(f"{base}/needs", headers=ishikawa, json={
+            "requester_id": "pref_ishikawa", "kind": "centre_staff", "language": "vi", "headcount": 2,
+            "start": today, "days": 5}).json()
+        assert http.post(f"{base}/offers", headers=fukui, json={
+            "languages": ["vi"], "kinds": ["centre_staff"], "headcount": 2, "available_from": today,
+            "available_until": today}).status_code == 201
+        dispatch = http.post(f"{base}/dispatches", headers=coordinator, json={
+            "need_id": need["id"], "supplier_id": FUKUI, "headcount": 2}).json()
+        for action in ("approve", "request"):
+            assert http.post(f"/api/v1/dispatches/{dispatch['id']}/{action}", headers=coordinator).status_code == 200
+
+    barrier = threading.Barrier(HTTP_PARALLEL)
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def accept() -> None:
+        with httpx.Client(base_url=live_server, timeout=120) as client:
+            barrier.wait()
+            response = client.post(f"/api/v1/dispatches/{dispatch['id']}/accept", headers=fukui,
+                                   json={"expected_cost_yen": 10000})
+        with lock:
+            statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=accept) for _ in range(HTTP_PARALLEL)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert Counter(statuses) == Counter({200: 1, 409: HTTP_PARALLEL - 1}), Counter(statuses)
