@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from coordinator.matching import NeedInput, SupplyInput, build_arcs
+from coordinator.matching import Arc, NeedInput, SupplyInput, build_arcs
 from tests.matching.instances import Candidate
 
 START = date(2026, 3, 10)  # need period: 10th to 12th (3 days)
@@ -41,7 +41,8 @@ def test_arc_needs_candidate_language_kind_and_window() -> None:
     arcs = build_arcs([need()], supplies, lambda n: [candidate("a"), candidate("b", stage=2, km=500.0)])
     assert [(a.supply_id, a.association_id, a.stage, a.distance_km) for a in arcs] == [
         ("exact_window", "b", 2, 500.0), ("ok", "a", 1, 42.0)]
-    assert arcs[1].reasons_en == ("why a",) and arcs[1].reasons_ja == ("理由 a",)
+    assert arcs[1] == Arc("n", "ok", "a", 1, 42.0, None, ("why a",), ("理由 a",))
+    assert hash(arcs[1]) == hash(Arc("n", "ok", "a", 1, 42.0, None, ("why a",), ("理由 a",)))
     assert arcs[0].partner_rank == 1
 
 
