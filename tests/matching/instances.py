@@ -1,5 +1,5 @@
 """Random small matching instances for property tests, and independent reference computations
-(networkx max flow, scipy HiGHS MILP) that share no code with the solver."""
+(scipy maximum_flow, scipy HiGHS MILP) that share no code with the solver."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-import networkx as nx
 import numpy as np
 from hypothesis import strategies as st
 from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import maximum_flow
 
 from coordinator.matching import Arc, Fixed, NeedInput, Plan, SupplyInput, build_arcs
 
@@ -110,19 +111,26 @@ def usable_arcs(instance: Instance, cross_block_open: bool) -> list[Arc]:
     return [a for a in instance.arcs if a.stage == 1 or cross_block_open]
 
 
-def networkx_max_flow(instance: Instance, cross_block_open: bool) -> int:
-    """Maximum people coverable, computed with networkx (independent of OR-Tools)."""
+def reference_max_flow(instance: Instance, cross_block_open: bool) -> int:
+    """Maximum people coverable, computed with scipy's maximum_flow (independent of OR-Tools)."""
     need_left, supply_left, _ = remaining(instance)
-    graph = nx.DiGraph()
+    need_ids, supply_ids = sorted(need_left), sorted(supply_left)
+    node = {("need", n): 2 + i for i, n in enumerate(need_ids)}
+    node.update({("supply", s): 2 + len(need_ids) + i for i, s in enumerate(supply_ids)})
+    capacity: dict[tuple[int, int], int] = defaultdict(int)
     for n, left in need_left.items():
-        graph.add_edge("source", ("need", n), capacity=left)
+        capacity[(0, node[("need", n)])] += left
     for s, left in supply_left.items():
-        graph.add_edge(("supply", s), "sink", capacity=left)
+        capacity[(node[("supply", s)], 1)] += left
     for a in usable_arcs(instance, cross_block_open):
-        graph.add_edge(("need", a.need_id), ("supply", a.supply_id), capacity=10**6)
-    graph.add_node("source")
-    graph.add_node("sink")
-    return int(nx.maximum_flow_value(graph, "source", "sink"))
+        capacity[(node[("need", a.need_id)], node[("supply", a.supply_id)])] += 10**6
+    size = 2 + len(need_ids) + len(supply_ids)
+    edges = [(t, h, c) for (t, h), c in capacity.items() if c > 0]
+    if not edges:
+        return 0
+    tails, heads, caps = zip(*edges, strict=True)
+    graph = csr_matrix((np.array(caps, dtype=np.int32), (tails, heads)), shape=(size, size))
+    return int(maximum_flow(graph, 0, 1).flow_value)
 
 
 def plan_tiers(instance: Instance, plan: Plan) -> tuple[int, int, int, int]:

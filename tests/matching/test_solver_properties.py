@@ -13,8 +13,8 @@ from tests.matching.instances import (
     Instance,
     instances,
     milp_tiers,
-    networkx_max_flow,
     plan_tiers,
+    reference_max_flow,
     remaining,
 )
 
@@ -69,9 +69,9 @@ def test_coverage_equals_independent_max_flow(instance: Instance) -> None:
     for cross_block_open in BOTH:
         plan = solve(instance.needs, instance.supplies, instance.arcs, cross_block_open=cross_block_open,
                      fixed=instance.fixed)
-        assert plan.covered == networkx_max_flow(instance, cross_block_open)
+        assert plan.covered == reference_max_flow(instance, cross_block_open)
         if not cross_block_open:
-            assert plan.recommend_open_cross_block == (networkx_max_flow(instance, True) > plan.covered)
+            assert plan.recommend_open_cross_block == (reference_max_flow(instance, True) > plan.covered)
         else:
             assert not plan.recommend_open_cross_block
 
