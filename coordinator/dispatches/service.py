@@ -33,7 +33,7 @@ from coordinator.dispatches.transitions import (
     allowed_actions,
     next_state,
 )
-from coordinator.errors import Conflict, Invalid, InvalidTransition, NotFound
+from coordinator.errors import Conflict, DomainError, Invalid, InvalidTransition, NotFound
 from coordinator.events.models import utcnow
 from coordinator.events.service import record_event
 from coordinator.needs.models import Need
@@ -92,6 +92,14 @@ def _rolled_back_on_error(session: Session) -> Iterator[None]:
     except BaseException:
         session.rollback()
         raise
+
+
+def _end_read(session: Session, dispatches: list[Dispatch]) -> list[Dispatch]:
+    """Detach what was read and end the read transaction (on SQLite every transaction holds the lock)."""
+    for dispatch in dispatches:
+        session.expunge(dispatch)
+    session.rollback()
+    return dispatches
 
 
 def _invalid(field: str, en: str, ja: str, **details: Any) -> Invalid:
@@ -388,17 +396,22 @@ def _transition(session: Session, *, dispatch_id: int, action: str, actor: User,
 
 def get_dispatch(session: Session, *, dispatch_id: int, actor: User) -> Dispatch:
     """One dispatch, if the actor may read it."""
-    dispatch = _load(session, dispatch_id)
-    disaster = get_disaster(session, disaster_id=dispatch.disaster_id, actor=actor)
-    policy.ensure_can_read(actor, disaster, dispatch)
-    return dispatch
+    with _rolled_back_on_error(session):
+        dispatch = _load(session, dispatch_id)
+        disaster = get_disaster(session, disaster_id=dispatch.disaster_id, actor=actor)
+        policy.ensure_can_read(actor, disaster, dispatch)
+        return _end_read(session, [dispatch])[0]
 
 
 def list_dispatches(session: Session, *, disaster_id: int, actor: User, state: str | None = None,
                     overdue: bool | None = None, supplier_id: str | None = None,
                     need_id: int | None = None) -> list[Dispatch]:
     """The disaster's dispatches the actor may read, oldest first (only this disaster, hence its mode)."""
-    disaster = get_disaster(session, disaster_id=disaster_id, actor=actor)
+    try:
+        disaster = get_disaster(session, disaster_id=disaster_id, actor=actor)
+    except DomainError:
+        session.rollback()
+        raise
     query = select(Dispatch).where(Dispatch.disaster_id == disaster_id, Dispatch.mode == disaster.mode)
     if state is not None:
         query = query.where(Dispatch.state == state)
@@ -409,7 +422,7 @@ def list_dispatches(session: Session, *, disaster_id: int, actor: User, state: s
     if need_id is not None:
         query = query.where(Dispatch.need_id == need_id)
     rows = session.exec(query.order_by(col(Dispatch.id)))
-    return [d for d in rows if policy.can_read(actor, disaster, d)]
+    return _end_read(session, [d for d in rows if policy.can_read(actor, disaster, d)])
 
 
 # ---------------------------------------------------------------------------------------------------

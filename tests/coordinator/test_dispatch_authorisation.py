@@ -12,6 +12,10 @@ from sqlalchemy.engine import Engine
 from tests.coordinator.test_disasters_support import assert_error
 from tests.coordinator.test_dispatch_support import TOYAMA, DispatchWorld, dispatch_count
 
+# Permissions are decided in Python (dispatches.policy), not by the database: SQLite alone keeps the
+# matrix quick; the lifecycle, capacity and concurrency tests run on both databases.
+pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+
 ROLES = ("requester", "supplier", "other_supporter", "other_staff", "coordinator", "other_coordinator",
          "secretariat", "observer", "anonymous")
 
