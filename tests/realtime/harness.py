@@ -16,6 +16,7 @@ from fastapi import FastAPI, WebSocket
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 from coordinator.db import make_engine
 from coordinator.events.models import Event
@@ -134,7 +135,9 @@ async def open_client(url: str, token: str, subscription: dict[str, Any], **kwar
     """Connect and subscribe."""
     client = await connect(f"{url}?token={token}", compression=None, proxy=None, open_timeout=20,
                            max_size=None, **kwargs)
-    await client.send(json.dumps({"type": "subscribe", **subscription}))
+    # A refused client (4401) may be closed before its subscribe message goes out; the close is read later.
+    with contextlib.suppress(ConnectionClosed):
+        await client.send(json.dumps({"type": "subscribe", **subscription}))
     return client
 
 
@@ -165,8 +168,6 @@ async def read_events(client: ClientConnection, count: int, timeout: float = 30)
 
 async def close_code_of(client: ClientConnection, timeout: float = 30) -> tuple[int | None, list[dict[str, Any]]]:
     """Read until the server closes; the close code and every message received before it."""
-    from websockets.exceptions import ConnectionClosed
-
     messages: list[dict[str, Any]] = []
     try:
         async with asyncio.timeout(timeout):
