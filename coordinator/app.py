@@ -18,8 +18,7 @@ from coordinator.db import make_engine
 from coordinator.errors import DomainError, install_error_handlers
 from coordinator.settings import Settings, get_settings
 
-# Modules that each expose `router`. Tolerating a module that does not exist yet is temporary: the
-# domains are being written alongside; only ModuleNotFoundError for exactly that module is skipped.
+# Domain modules that each expose `router`.
 DOMAIN_ROUTERS = (
     "coordinator.disasters.router",
     "coordinator.needs.router",
@@ -57,22 +56,8 @@ fetch("/openapi.json").then((r) => r.json()).then((spec) => {
 """
 
 
-def _missing_module(error: ModuleNotFoundError, module_name: str) -> bool:
-    return error.name is not None and module_name.startswith(error.name) and (
-        error.name == module_name or module_name.startswith(error.name + "."))
-
-
 def _domain_routers() -> list[object]:
-    routers = []
-    for name in DOMAIN_ROUTERS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as error:
-            if _missing_module(error, name):
-                continue
-            raise
-        routers.append(module.router)
-    return routers
+    return [importlib.import_module(name).router for name in DOMAIN_ROUTERS]
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
