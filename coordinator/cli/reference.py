@@ -98,12 +98,12 @@ def data_check(data_dir: DataDirOption = None, agreement: AgreementOption = None
     """Validate the reference data and the agreement, and print a summary."""
     import agreements
     import geo
-    from geo.validate import check_reference_data
 
-    folder = data_dir or Path(geo.__file__).resolve().parent.parent / "data"
-    problems = check_reference_data(folder)
-    if problems:
-        _fail("Reference data has problems / 参照データに問題があります:\n" + "\n".join(f"  {p}" for p in problems))
+    try:
+        counts = geo.load_all(data_dir)
+    except geo.GeoError as exc:
+        _fail(f"Reference data is invalid / 参照データに誤りがあります:\n  {exc.message_en}\n"
+              f"  {exc.message_ja}")
     try:
         loaded = agreements.load_agreement(agreement, data_dir=data_dir)
         roles = agreements.acting_roles(loaded, affected=(), on=_on(on))
@@ -111,9 +111,9 @@ def data_check(data_dir: DataDirOption = None, agreement: AgreementOption = None
         _fail(f"Agreement is invalid / 協定ファイルに誤りがあります:\n  {exc}")
     all_associations = geo.associations(data_dir=data_dir)
     by_block = Counter(a.block for a in all_associations)
-    typer.echo(f"OK: {len(geo.prefectures(data_dir=data_dir))} prefectures, "
-               f"{len(geo.municipalities(data_dir=data_dir))} municipalities, "
-               f"{len(all_associations)} associations / 参照データと協定は有効です")
+    typer.echo(f"OK: {counts['prefectures']} prefectures, {counts['municipalities']} municipalities "
+               f"(+{counts['wards']} wards), {counts['associations']} associations, "
+               f"{counts['neighbour_pairs']} neighbour pairs / 参照データと協定は有効です")
     for block in loaded.blocks:
         coordinator = roles.coordinators[block.id].association_id
         typer.echo(f"  {block.id:<16} {block.name_ja:<8} {by_block[block.id]:>2} associations; "
