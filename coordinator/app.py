@@ -16,6 +16,8 @@ from coordinator.auth.pages import HOME_PAGE
 from coordinator.auth.router import router as auth_router
 from coordinator.db import make_engine
 from coordinator.errors import DomainError, install_error_handlers
+from coordinator.live.router import router as live_router
+from coordinator.live.setup import live_for_app, start_live, stop_live
 from coordinator.settings import Settings, get_settings
 
 # Domain modules that each expose `router`.
@@ -66,11 +68,17 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     owns_engine = engine is None
     app_engine = engine if engine is not None else make_engine(settings.database_url)
 
+    live = live_for_app(app_engine, settings)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        if owns_engine:
-            app_engine.dispose()
+        await start_live(app, live)
+        try:
+            yield
+        finally:
+            await stop_live(live)
+            if owns_engine:
+                app_engine.dispose()
 
     app = FastAPI(title="ouen (応援)", version="0.1.0", lifespan=lifespan,
                   description="Disaster-time mutual-aid coordination for Japan's regional international "
@@ -79,9 +87,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                   docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.engine = app_engine
+    app.state.live = live
     install_error_handlers(app)
     app.include_router(auth_router)
     app.include_router(associations_router)
+    app.include_router(live_router)  # websocket /api/v1/live (docs/realtime.md)
     for router in _domain_routers():
         app.include_router(router)  # type: ignore[arg-type]
 

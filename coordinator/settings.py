@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_window_seconds: int = 300
     log_level: str = "info"
+    # Live channel (/api/v1/live, docs/realtime.md "Configuration"); 0 turns a period off.
+    live_heartbeat_seconds: float = 15.0  # heartbeat period
+    live_idle_seconds: float = 60.0  # close 4408 after this long without a client message
+    live_poll_seconds: float = 2.0  # safety-net read of the event table (writes by other processes)
+    live_max_queue: int = 512  # frames a subscriber may lag before it must resync (close 4409)
 
 
 @lru_cache

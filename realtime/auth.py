@@ -25,6 +25,8 @@ class Principal:
     may_read_drill: bool = False
     # disaster id -> associations this user coordinates for in that disaster (acting block coordinator).
     coordinates: Mapping[int, frozenset[str]] = field(default_factory=dict)
+    # disasters whose every event this user may read (e.g. staff of a fail-over secretariat).
+    whole_disasters: frozenset[int] = frozenset()
 
 
 CanSee = Callable[[Principal, Envelope], bool]
@@ -36,6 +38,8 @@ def default_can_see(principal: Principal, event: Envelope) -> bool:
     if event.mode == "drill" and not principal.may_read_drill:
         return False
     if principal.role in ALL_SEEING_ROLES:
+        return True
+    if event.disaster_id is not None and event.disaster_id in principal.whole_disasters:
         return True
     if principal.association_id is not None and principal.association_id in event.associations:
         return True

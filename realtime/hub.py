@@ -146,15 +146,24 @@ class Hub:
         self._hints: list[Envelope] = []
         self._catch_up = False
         self._wake: asyncio.Event | None = None
+        self._ready = asyncio.Event()  # set once the head is known; nothing is fanned out before
         self._tasks: list[asyncio.Task[None]] = []
         self._closing: set[asyncio.Task[None]] = set()
         self.delivered = 0  # frames handed to subscribers (for benchmarks and tests)
 
     # -- lifecycle -------------------------------------------------------------------------------------
     async def start(self) -> None:
-        """Read the store's head and start the pump and the heartbeat."""
+        """Read the store's head and start the pump and the heartbeat.
+
+        If the store cannot be read yet (database down, or not migrated), the app still starts: the pump
+        keeps retrying and subscribers wait for it before their replay.
+        """
         self._wake = asyncio.Event()
-        self.head = await self.store.head()
+        try:
+            self.head = await self.store.head()
+            self._ready.set()
+        except Exception as error:
+            log.warning("realtime: cannot read the event log's head yet (%s); retrying", error)
         self._tasks.append(asyncio.create_task(self._pump(), name="realtime-pump"))
         if self.config.heartbeat_interval:
             self._tasks.append(asyncio.create_task(self._heartbeat(), name="realtime-heartbeat"))
@@ -197,6 +206,8 @@ class Hub:
 
     async def _pump(self) -> None:
         assert self._wake is not None
+        if not self._ready.is_set():
+            await self._find_head()
         while True:
             try:
                 await asyncio.wait_for(self._wake.wait(), self.config.poll_interval)
@@ -210,6 +221,23 @@ class Hub:
             except Exception:  # a store hiccup must not kill the pump; the next wake-up retries
                 log.exception("realtime pump failed to advance from seq %s", self.head)
                 self._catch_up = True
+
+    async def _find_head(self) -> None:
+        delay = 0.2
+        while True:
+            try:
+                self.head = await self.store.head()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+                continue
+            self._ready.set()
+            self._catch_up = True  # hints that arrived meanwhile may not continue the head: read instead
+            if self._wake is not None:
+                self._wake.set()
+            return
 
     async def _advance(self) -> None:
         hints, self._hints = sorted(self._hints, key=lambda e: e.seq), []
@@ -309,6 +337,9 @@ class Hub:
     async def _replay(self, subscriber: Subscriber) -> None:
         subscription = subscriber.subscription
         try:
+            if not self._ready.is_set():
+                await self._ready.wait()
+                subscriber.position = self.head  # nothing was fanned out before the head was known
             last = subscriber.position
             if subscription.since is not None:
                 store_head = await self.store.head()

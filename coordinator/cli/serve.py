@@ -62,8 +62,11 @@ def serve(
         if created is not None:
             _print_first_account(created.login, password, f"http://{host}:{port}/")
         del password
+    # The app's live channel uses the PostgreSQL LISTEN/NOTIFY backplane when the engine is PostgreSQL
+    # (several instances), the in-process one otherwise. Permessage-deflate roughly doubles the server's
+    # CPU per live message for small JSON frames (docs/realtime.md), so it stays off.
     config = uvicorn.Config(create_app(settings, engine=engine), host=host, port=port,
-                            log_level=settings.log_level)
+                            log_level=settings.log_level, ws_per_message_deflate=False)
     try:
         _AnnouncingServer(config).run()
     finally:

@@ -28,7 +28,9 @@ class EventBase(SQLModel):
 
 
 class Event(EventBase, table=True):
-    __table_args__ = (Index("ix_event_disaster_seq", "disaster_id", "seq"),)
+    # sqlite_autoincrement: seq numbers are never reused on SQLite, even after the newest rows are deleted
+    # (realtime clients resume with `since`; docs/realtime.md).
+    __table_args__ = (Index("ix_event_disaster_seq", "disaster_id", "seq"), {"sqlite_autoincrement": True})
 
     seq: int | None = Field(default=None, sa_column=Column(BigInteger().with_variant(
         __import__("sqlalchemy").Integer, "sqlite"), primary_key=True, autoincrement=True))

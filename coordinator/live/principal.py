@@ -12,8 +12,10 @@ from coordinator.auth.service import authenticate_token
 from coordinator.auth.sessions import user_for_cookie
 from realtime.auth import Principal
 
-# disaster id -> associations the user acts as coordinator for; supplied by the disasters domain.
+# disaster id -> associations whose events the user may read in that disaster, beyond their own.
 CoordinatesOf = Callable[[Session, Any], Mapping[int, frozenset[str]]]
+# disasters whose every event the user may read (e.g. staff of a fail-over secretariat).
+WholeDisastersOf = Callable[[Session, Any], frozenset[int]]
 
 
 def credentials_of(websocket: WebSocket, cookie_name: str = "ouen_session") -> tuple[str, str] | None:
@@ -39,9 +41,10 @@ def user_for(session: Session, credentials: tuple[str, str] | None) -> Any | Non
     return user_for_cookie(session, secret)
 
 
-def principal_of(user: Any, *, coordinates: Mapping[int, frozenset[str]] | None = None) -> Principal:
+def principal_of(user: Any, *, coordinates: Mapping[int, frozenset[str]] | None = None,
+                 whole_disasters: frozenset[int] = frozenset()) -> Principal:
     """The realtime principal of a user (every role takes part in drills; DOMAIN.md, "Drill exercises")."""
     role = getattr(user, "role", "staff")
     role = getattr(role, "value", role)
     return Principal(user_id=int(user.id), role=str(role), association_id=getattr(user, "association_id", None),
-                     may_read_drill=True, coordinates=coordinates or {})
+                     may_read_drill=True, coordinates=coordinates or {}, whole_disasters=whole_disasters)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import event as sa_event
 from sqlalchemy import inspect, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import object_session
 from sqlmodel import Session
 
 from coordinator.events.models import Event
@@ -25,10 +27,23 @@ def _loaded_envelope(row: Event) -> Envelope | None:
     return envelope_of(row)
 
 
-def memory_publisher(backplane: MemoryBackplane) -> Publisher:
-    """A publisher that hands committed events to an in-process backplane."""
+def _database_of(row: Event) -> object | None:
+    session = object_session(row)
+    if session is None:
+        return None
+    bind = session.get_bind()
+    return getattr(bind, "engine", bind).url
+
+
+def memory_publisher(backplane: MemoryBackplane, engine: Engine | None = None) -> Publisher:
+    """A publisher that hands committed events to an in-process backplane (only `engine`'s, if given)."""
+    database = engine.url if engine is not None else None
 
     def publish(rows: list[Event]) -> None:
+        # Publishers are process-wide: another app (or test) in this process may commit to another
+        # database, whose seqs must never be taken for ours.
+        if database is not None and rows and _database_of(rows[0]) not in (database, None):
+            return
         envelopes = [_loaded_envelope(row) for row in rows]
         if all(envelope is not None for envelope in envelopes):
             backplane.announce([e for e in envelopes if e is not None])
@@ -38,9 +53,9 @@ def memory_publisher(backplane: MemoryBackplane) -> Publisher:
     return publish
 
 
-def install_memory_publisher(backplane: MemoryBackplane) -> Publisher:
+def install_memory_publisher(backplane: MemoryBackplane, engine: Engine | None = None) -> Publisher:
     """Register the in-process publisher with the event service; returns it for uninstall_publisher."""
-    publisher = memory_publisher(backplane)
+    publisher = memory_publisher(backplane, engine)
     add_publisher(publisher)
     return publisher
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -9,7 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
 from coordinator.events.service import Publisher
-from coordinator.live.principal import CoordinatesOf
+from coordinator.live.principal import CoordinatesOf, WholeDisastersOf
 from coordinator.live.publisher import (
     disable_pg_notify,
     enable_pg_notify,
@@ -17,9 +18,13 @@ from coordinator.live.publisher import (
     uninstall_publisher,
 )
 from coordinator.live.store import SqlEventStore
+from coordinator.live.visibility import acting_secretariat_disasters, block_members_of, can_see_as_timeline
+from coordinator.settings import Settings
 from realtime.auth import CanSee, default_can_see
 from realtime.backplane import CHANNEL, MemoryBackplane, PostgresBackplane
 from realtime.hub import Hub, HubConfig
+
+log = logging.getLogger("ouen.live")
 
 
 @dataclass
@@ -32,14 +37,15 @@ class LiveState:
     cookie_name: str = "ouen_session"
     block_members: Mapping[str, frozenset[str]] | None = None
     coordinates_of: CoordinatesOf | None = None
+    whole_disasters_of: WholeDisastersOf | None = None
     channel: str = CHANNEL
     publisher: Publisher | None = field(default=None, repr=False)
 
 
 def build_live(engine: Engine, *, config: HubConfig | None = None, can_see: CanSee = default_can_see,
                cookie_name: str = "ouen_session", block_members: Mapping[str, frozenset[str]] | None = None,
-               coordinates_of: CoordinatesOf | None = None, postgres_listen_url: str | None = None,
-               channel: str = CHANNEL) -> LiveState:
+               coordinates_of: CoordinatesOf | None = None, whole_disasters_of: WholeDisastersOf | None = None,
+               postgres_listen_url: str | None = None, channel: str = CHANNEL) -> LiveState:
     """A hub over the event table, with LISTEN/NOTIFY on PostgreSQL and the in-process backplane otherwise."""
     hub = Hub(SqlEventStore(engine), can_see=can_see, config=config)
     backplane: MemoryBackplane | PostgresBackplane
@@ -49,7 +55,31 @@ def build_live(engine: Engine, *, config: HubConfig | None = None, can_see: CanS
     else:
         backplane = MemoryBackplane()
     return LiveState(engine=engine, hub=hub, backplane=backplane, cookie_name=cookie_name,
-                     block_members=block_members, coordinates_of=coordinates_of, channel=channel)
+                     block_members=block_members, coordinates_of=coordinates_of,
+                     whole_disasters_of=whole_disasters_of, channel=channel)
+
+
+def hub_config_of(settings: Settings) -> HubConfig:
+    """The hub's tunables from OUEN_LIVE_* settings (0 turns a period off)."""
+    return HubConfig(max_queue=settings.live_max_queue,
+                     heartbeat_interval=settings.live_heartbeat_seconds or None,
+                     idle_timeout=settings.live_idle_seconds or None,
+                     poll_interval=settings.live_poll_seconds or None)
+
+
+def live_for_app(engine: Engine, settings: Settings) -> LiveState:
+    """The live channel as the app serves it: the timeline's visibility rule, blocks from the agreement."""
+    from agreements import AgreementError, load_agreement
+
+    try:
+        block_members = block_members_of(load_agreement(settings.agreement_file, data_dir=settings.data_dir))
+    except (AgreementError, OSError) as error:
+        # The app still serves everything else; only `block` filters are refused (unknown block).
+        log.warning("live: no block filters, the agreement did not load: %s", error)
+        block_members = None
+    return build_live(engine, config=hub_config_of(settings), can_see=can_see_as_timeline,
+                      cookie_name=settings.session_cookie_name, block_members=block_members,
+                      whole_disasters_of=acting_secretariat_disasters)
 
 
 async def start_live(app: FastAPI, live: LiveState) -> None:
@@ -58,7 +88,7 @@ async def start_live(app: FastAPI, live: LiveState) -> None:
     await live.hub.start()
     await live.backplane.start(live.hub)
     if isinstance(live.backplane, MemoryBackplane):
-        live.publisher = install_memory_publisher(live.backplane)
+        live.publisher = install_memory_publisher(live.backplane, live.engine)
     else:
         enable_pg_notify(live.channel)
 

@@ -39,6 +39,9 @@ def upgrade() -> None:
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("created_at", _TIME, nullable=False),
         sa.PrimaryKeyConstraint("seq"),
+        # AUTOINCREMENT on SQLite: a deleted newest seq is never handed out again, so a client resuming
+        # with `since` cannot miss events that reuse its numbers (docs/realtime.md). No effect elsewhere.
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_event_disaster_id", "event", ["disaster_id"])
     op.create_index("ix_event_disaster_seq", "event", ["disaster_id", "seq"])
