@@ -23,11 +23,11 @@ import sys
 import time
 import tracemalloc
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
@@ -35,7 +35,15 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from coordinator.matching import Arc, NeedInput, Plan, SupplyInput, build_arcs, solve  # noqa: E402
+from coordinator.matching import (  # noqa: E402
+    Arc,
+    CandidateVector,
+    NeedInput,
+    Plan,
+    SupplyInput,
+    build_arcs,
+    solve,
+)
 
 DAY0 = date(2026, 1, 6)
 # Kinds as in agreements/default.toml; the remote ones travel 0 km.
@@ -48,18 +56,6 @@ OFFER_WEIGHTS = {"en": 60, "zh": 25, "ko": 15, "vi": 10, "pt": 8, "es": 6, "tl":
 NEED_WEIGHTS = {"zh": 20, "vi": 20, "ko": 10, "tl": 10, "pt": 10, "en": 10, "ne": 8, "id": 5, "es": 4, "th": 3}
 REGIONAL_LANGUAGES = ("en", "zh", "ko", "vi", "pt")
 NARA_BLOCK = "kinki"  # Nara prefecture has no association; it is in the Kinki region (assumption).
-
-
-class Candidate(NamedTuple):
-    """Same attribute names as `agreements.Candidate` (what `build_arcs` reads); a NamedTuple because
-    the municipal instance creates one per arc."""
-
-    association_id: str
-    stage: int
-    distance_km: float
-    partner_rank: int | None
-    reasons_en: tuple[str, ...]
-    reasons_ja: tuple[str, ...]
 
 
 @dataclass
@@ -108,52 +104,25 @@ def weighted_sample(rng: random.Random, weights: Mapping[str, int], k: int) -> l
     return chosen
 
 
-class LazyCandidates(Mapping[str, Candidate]):
-    """Eligible supporters of one requester, built on demand from per-unit lists (stage, km)."""
-
-    def __init__(self, index: dict[str, int], eligible: list[bool], stages: list[int], distances: list[float],
-                 reasons: dict[int, tuple[tuple[str, ...], tuple[str, ...]]]):
-        self._index, self._eligible, self._stages = index, eligible, stages
-        self._distances, self._reasons = distances, reasons
-
-    def get(self, key: str, default: Any = None) -> Any:  # hot path of build_arcs
-        i = self._index.get(key)
-        if i is None or not self._eligible[i]:
-            return default
-        stage = self._stages[i]
-        en, ja = self._reasons[stage]
-        return Candidate(key, stage, self._distances[i], None, en, ja)
-
-    def __getitem__(self, key: str) -> Candidate:
-        found = self.get(key)
-        if found is None:
-            raise KeyError(key)
-        return found
-
-    def __iter__(self) -> Iterator[str]:
-        return (k for k, i in self._index.items() if self._eligible[i])
-
-    def __len__(self) -> int:
-        return sum(self._eligible)
-
-
 def eligibility_over(requesters: list[Site], supporters: list[Site],
-                     affected: set[str]) -> Callable[[], Callable[[NeedInput], Any]]:
-    """A stand-in for the agreement rules: every supporter unit except the affected ones and the
-    requester itself; stage 1 inside the requester's block, else 2; straight-line km (0 for remote)."""
+                     affected: set[str]) -> Callable[[], Callable[[NeedInput], CandidateVector]]:
+    """A stand-in for the agreement rules, answering with one `CandidateVector` per (requester, remote):
+    every supporter unit except the affected ones and the requester itself; stage 1 inside the
+    requester's block, else 2; straight-line km (0 for remote)."""
 
-    def factory() -> Callable[[NeedInput], Any]:
-        index = {s.id: i for i, s in enumerate(supporters)}
+    def factory() -> Callable[[NeedInput], CandidateVector]:
+        ids = tuple(s.id for s in supporters)
+        index = {s: i for i, s in enumerate(ids)}
         lat = np.array([s.lat for s in supporters])
         lon = np.array([s.lon for s in supporters])
         block = np.array([s.block for s in supporters])
         not_affected = np.array([s.id not in affected for s in supporters])
-        reasons = {1: (("stage 1: same block",), ("第1段階：同じブロック",)),
-                   2: (("stage 2: other block",), ("第2段階：他ブロック",))}
-        by_requester: dict[tuple[str, bool], LazyCandidates] = {}
+        text = {1: (("stage 1: same block",), ("第1段階：同じブロック",)),
+                2: (("stage 2: other block",), ("第2段階：他ブロック",))}
+        by_requester: dict[tuple[str, bool], CandidateVector] = {}
         sites = {r.id: r for r in requesters}
 
-        def eligibility(need: NeedInput) -> LazyCandidates:
+        def eligibility(need: NeedInput) -> CandidateVector:
             key = (need.requester, need.remote)
             found = by_requester.get(key)
             if found is None:
@@ -161,10 +130,11 @@ def eligibility_over(requesters: list[Site], supporters: list[Site],
                 eligible = not_affected.copy()
                 if need.requester in index:
                     eligible[index[need.requester]] = False
-                stages = np.where(block == r.block, 1, 2).tolist()
+                stages = np.where(block == r.block, 1, 2)
                 distances = (np.zeros(len(supporters)) if need.remote
-                             else np.round(haversine_km(r.lat, r.lon, lat, lon), 1)).tolist()
-                found = by_requester[key] = LazyCandidates(index, eligible.tolist(), stages, distances, reasons)
+                             else np.round(haversine_km(r.lat, r.lon, lat, lon), 1))
+                found = by_requester[key] = CandidateVector(
+                    ids, eligible, stages, distances, lambda i, stages=stages: text[int(stages[i])])
             return found
 
         return eligibility

@@ -3,7 +3,7 @@
 Pure Python (OR-Tools for the flow); no database and no HTTP here.
 """
 
-from coordinator.matching.network import Candidate, Eligibility, build_arcs
+from coordinator.matching.network import ArcTable, Candidate, CandidateVector, Eligibility, build_arcs
 from coordinator.matching.solver import (
     UNMET_CODES,
     Arc,
@@ -20,7 +20,9 @@ from coordinator.matching.solver import (
 __all__ = [
     "UNMET_CODES",
     "Arc",
+    "ArcTable",
     "Candidate",
+    "CandidateVector",
     "Eligibility",
     "Fixed",
     "MatchingInputError",

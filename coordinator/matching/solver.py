@@ -223,7 +223,8 @@ def solve(
     flows = _optimise(inst, usable, leads)
 
     carrying = np.flatnonzero(flows > 0)
-    proposals = [_proposal(inst, int(usable[i]), int(flows[i]), leads) for i in carrying.tolist()]
+    explain = _Explainer(inst, leads)
+    proposals = [explain.proposal(int(usable[i]), int(flows[i])) for i in carrying.tolist()]
     n_needs, n_supplies = len(inst.needs), len(inst.supplies)
     covered_by_need = np.bincount(inst.arc_need[usable], weights=flows, minlength=n_needs).astype(np.int64)
     used_by_supply = np.bincount(inst.arc_supply[usable], weights=flows, minlength=n_supplies).astype(np.int64)
@@ -298,14 +299,20 @@ def _validate(needs: Iterable[NeedInput], supplies: Iterable[SupplyInput], arcs:
         association_fixed[supply_association[s]] += item.headcount
         pair_fixed[(need_list[n].requester, supply_list[s].association_id)] += item.headcount
 
-    arc_list = arcs if isinstance(arcs, list) else list(arcs)
-    # One pass per attribute: list comprehensions are the fast way to read Python objects in bulk.
-    need_at, supply_at, association_at = need_pos.get, supply_pos.get, association_pos.get
-    arc_need = np.array([need_at(a.need_id, -1) for a in arc_list], dtype=np.int64)
-    arc_supply = np.array([supply_at(a.supply_id, -1) for a in arc_list], dtype=np.int64)
-    arc_association = np.array([association_at(a.association_id, -1) for a in arc_list], dtype=np.int64)
-    stages = _numbers([a.stage for a in arc_list], "iu")
-    kms = _numbers([a.distance_km for a in arc_list], "iuf")
+    from coordinator.matching.network import ArcTable  # here: network imports this module
+
+    arc_list: Any = arcs if isinstance(arcs, (list, ArcTable)) else list(arcs)
+    if isinstance(arc_list, ArcTable):
+        arc_need, arc_supply, arc_association, stages, kms = _table_columns(
+            arc_list, need_pos, supply_pos, association_pos)
+    else:
+        # One pass per attribute: list comprehensions are the fast way to read Python objects in bulk.
+        need_at, supply_at, association_at = need_pos.get, supply_pos.get, association_pos.get
+        arc_need = np.array([need_at(a.need_id, -1) for a in arc_list], dtype=np.int64)
+        arc_supply = np.array([supply_at(a.supply_id, -1) for a in arc_list], dtype=np.int64)
+        arc_association = np.array([association_at(a.association_id, -1) for a in arc_list], dtype=np.int64)
+        stages = _numbers([a.stage for a in arc_list], "iu")
+        kms = _numbers([a.distance_km for a in arc_list], "iuf")
 
     def first(bad: np.ndarray) -> Arc | None:
         hits = np.flatnonzero(bad)
@@ -335,9 +342,13 @@ def _validate(needs: Iterable[NeedInput], supplies: Iterable[SupplyInput], arcs:
         raise _fail("arcs.distance_km", f"arc {arc.need_id!r}→{arc.supply_id!r}: distance must be a "
                     f"finite number ≥ 0, got {arc.distance_km!r}",
                     f"アーク {arc.need_id!r}→{arc.supply_id!r}: 距離は0以上の有限値です（{arc.distance_km!r}）")
-    order = np.lexsort((arc_supply, arc_need))
-    arc_need, arc_supply, arc_association = arc_need[order], arc_supply[order], arc_association[order]
     pair = arc_need * max(len(supply_list), 1) + arc_supply
+    if pair.size and bool((pair[1:] > pair[:-1]).all()):
+        order = np.arange(pair.size)  # already sorted, no duplicates (always so for an ArcTable)
+    else:
+        order = np.lexsort((arc_supply, arc_need))
+        arc_need, arc_supply, arc_association = arc_need[order], arc_supply[order], arc_association[order]
+        pair = pair[order]
     twice = np.flatnonzero(pair[1:] == pair[:-1])
     if twice.size:
         arc = arc_list[int(order[twice[0]])]
@@ -349,6 +360,22 @@ def _validate(needs: Iterable[NeedInput], supplies: Iterable[SupplyInput], arcs:
         association_fixed=association_fixed, pair_fixed=dict(pair_fixed), arcs=arc_list, arc_order=order,
         arc_need=arc_need, arc_supply=arc_supply, arc_association=arc_association,
         arc_stage=np.asarray(stages, dtype=np.int64)[order], arc_km=np.asarray(kms, dtype=np.float64)[order])
+
+
+def _table_columns(table: Any, need_pos: dict[str, int], supply_pos: dict[str, int],
+                   association_pos: dict[str, int]) -> tuple[Any, ...]:
+    """An ArcTable's columns re-indexed onto this solve's sorted needs and supplies: one dictionary
+    lookup per distinct need and supply, not per arc. Unknown ids become -1 (refused by the caller);
+    an arc whose association is not its supply's gets association -1 too."""
+    need_map = np.array([need_pos.get(i, -1) for i in table.need_ids] or [-1], dtype=np.int64)
+    supply_map = np.array([supply_pos.get(i, -1) for i in table.supply_ids] or [-1], dtype=np.int64)
+    association_map = np.array([association_pos.get(a, -1) for a in table.supply_association] or [-1],
+                               dtype=np.int64)
+    arc_need, arc_supply = need_map[table.need], supply_map[table.supply]
+    arc_association = association_map[table.supply]
+    stages = table.stage if table.stage.dtype.kind in "iu" else None
+    kms = table.distance_km if table.distance_km.dtype.kind in "iuf" else None
+    return arc_need, arc_supply, arc_association, stages, kms
 
 
 def _numbers(values: list[Any], kinds: str) -> np.ndarray | None:
@@ -538,48 +565,76 @@ def _max_coverage(inst: _Instance) -> int:
     return int(solver.optimal_flow())
 
 
-def _window_text(supply: SupplyInput, need: NeedInput) -> tuple[str, str]:
-    start, end = need.start.isoformat(), need.end.isoformat()
-    if supply.available_from is None and supply.available_until is None:
-        return (f"available with no date limit, covering the need's {start} to {end}",
-                f"期間の制限なし（必要期間 {start}〜{end} を含む）")
-    since = supply.available_from.isoformat() if supply.available_from else "…"
-    until = supply.available_until.isoformat() if supply.available_until else "…"
-    return (f"available {since} to {until}, covering the need's {start} to {end}",
-            f"対応可能期間 {since}〜{until}（必要期間 {start}〜{end} を含む）")
-
-
 _STAGE_TEXT = {1: ("stage 1: inside the affected block", "第1段階：被災ブロック内からの応援"),
                2: ("stage 2: from another block (cross-block support is open)",
                    "第2段階：他ブロックからの応援（ブロック間支援は開始済み）")}
 
 
-def _proposal(inst: _Instance, k: int, people: int, leads: dict[str, str] | None) -> Proposal:
-    arc = inst.arc(k)
-    need = inst.needs[int(inst.arc_need[k])]
-    window_en, window_ja = _window_text(inst.supplies[int(inst.arc_supply[k])], need)
-    stage_en, stage_ja = _STAGE_TEXT[arc.stage]
-    en = [f"offers {need.language} for {need.kind}", window_en, stage_en]
-    ja = [f"{need.language}・{need.kind}を提供", window_ja, stage_ja]
-    if need.remote:
-        en.append("remote work: no travel")
-        ja.append("遠隔支援のため移動なし")
-    else:
-        en.append(f"{arc.distance_km:.1f} km to travel")
-        ja.append(f"移動距離 {arc.distance_km:.1f} km")
-    if leads is not None:
-        lead = leads.get(need.requester)
-        if lead == arc.association_id:
-            en.append(f"counterpart: lead supporter of {need.requester}")
-            ja.append(f"カウンターパート：{need.requester} の主担当")
+class _Explainer:
+    """Builds proposals with their reasons; the texts of each need and supply are made once per plan."""
+
+    def __init__(self, inst: _Instance, leads: dict[str, str] | None) -> None:
+        self.inst = inst
+        self.leads = leads
+        self.need_text: dict[int, tuple[str, str, str, str]] = {}
+        self.supply_text: dict[int, tuple[str, str] | None] = {}
+
+    def _need(self, n: int) -> tuple[str, str, str, str]:
+        found = self.need_text.get(n)
+        if found is None:
+            need = self.inst.needs[n]
+            found = self.need_text[n] = (need.start.isoformat(), need.end.isoformat(),
+                                         f"offers {need.language} for {need.kind}",
+                                         f"{need.language}・{need.kind}を提供")
+        return found
+
+    def _supply(self, s: int) -> tuple[str, str] | None:
+        if s not in self.supply_text:
+            supply = self.inst.supplies[s]
+            if supply.available_from is None and supply.available_until is None:
+                self.supply_text[s] = None
+            else:
+                self.supply_text[s] = (supply.available_from.isoformat() if supply.available_from else "…",
+                                       supply.available_until.isoformat() if supply.available_until else "…")
+        return self.supply_text[s]
+
+    def proposal(self, k: int, people: int) -> Proposal:
+        """The proposal for sorted arc k carrying `people`."""
+        inst = self.inst
+        arc = inst.arc(k)
+        n = int(inst.arc_need[k])
+        need = inst.needs[n]
+        start, end, offers_en, offers_ja = self._need(n)
+        window = self._supply(int(inst.arc_supply[k]))
+        if window is None:
+            window_en = f"available with no date limit, covering the need's {start} to {end}"
+            window_ja = f"期間の制限なし（必要期間 {start}〜{end} を含む）"
         else:
-            en.append(f"co-supporter: the lead supporter {lead} cannot cover all of {need.requester}'s needs")
-            ja.append(f"共同支援：主担当 {lead} だけでは {need.requester} のニーズを満たせないため")
-    return Proposal(
-        need_id=arc.need_id, supply_id=arc.supply_id, association_id=arc.association_id, headcount=people,
-        stage=arc.stage, distance_km=float(arc.distance_km),
-        reasons_en=(*arc.reasons_en, *en), reasons_ja=(*arc.reasons_ja, *ja),
-    )
+            window_en = f"available {window[0]} to {window[1]}, covering the need's {start} to {end}"
+            window_ja = f"対応可能期間 {window[0]}〜{window[1]}（必要期間 {start}〜{end} を含む）"
+        stage_en, stage_ja = _STAGE_TEXT[arc.stage]
+        en = [offers_en, window_en, stage_en]
+        ja = [offers_ja, window_ja, stage_ja]
+        if need.remote:
+            en.append("remote work: no travel")
+            ja.append("遠隔支援のため移動なし")
+        else:
+            en.append(f"{arc.distance_km:.1f} km to travel")
+            ja.append(f"移動距離 {arc.distance_km:.1f} km")
+        if self.leads is not None:
+            lead = self.leads.get(need.requester)
+            if lead == arc.association_id:
+                en.append(f"counterpart: lead supporter of {need.requester}")
+                ja.append(f"カウンターパート：{need.requester} の主担当")
+            else:
+                en.append(f"co-supporter: the lead supporter {lead} cannot cover all of {need.requester}'s "
+                          "needs")
+                ja.append(f"共同支援：主担当 {lead} だけでは {need.requester} のニーズを満たせないため")
+        return Proposal(
+            need_id=arc.need_id, supply_id=arc.supply_id, association_id=arc.association_id, headcount=people,
+            stage=arc.stage, distance_km=float(arc.distance_km),
+            reasons_en=(*arc.reasons_en, *en), reasons_ja=(*arc.reasons_ja, *ja),
+        )
 
 
 def _distinct_associations_per_need(inst: _Instance, mask: np.ndarray) -> np.ndarray:

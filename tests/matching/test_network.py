@@ -70,3 +70,33 @@ def test_a_shared_candidate_list_is_read_once_per_call() -> None:
     # The first occurrence of a duplicated candidate association wins.
     assert {(a.stage, a.distance_km) for a in arcs} == {(1, 42.0)}
     assert len(arcs) == 5
+
+
+def test_candidate_vectors_give_the_same_arcs_and_plan_as_candidate_objects() -> None:
+    import numpy as np
+
+    from coordinator.matching import ArcTable, CandidateVector, solve
+
+    associations = ("a", "b", "c")
+    position = {a: i for i, a in enumerate(associations)}
+    needs = [need("n1", requester="c"), need("n2", requester="c", language="en", headcount=4),
+             need("n3", requester="a")]
+    supplies = [supply("sa", "a"), supply("sb", "b", headcount=2), supply("sc", "c"),
+                supply("late", "b", available_from=date(2026, 3, 11))]
+
+    def objects(n: NeedInput) -> list[Candidate]:
+        return [candidate(a, stage=1 if a == "b" else 2, km=10.0 * (i + 1))
+                for i, a in enumerate(associations) if a != n.requester]
+
+    def vectors(n: NeedInput) -> CandidateVector:
+        return CandidateVector.from_candidates(associations, position, objects(n))
+
+    from_objects, from_vectors = build_arcs(needs, supplies, objects), build_arcs(needs, supplies, vectors)
+    assert isinstance(from_vectors, ArcTable) and len(from_vectors) == 6
+    assert list(from_vectors) == list(from_objects)
+    assert from_vectors[-1] == from_objects[5] and from_vectors[1:3] == list(from_objects)[1:3]
+    assert not any(a.association_id == "c" for a in from_vectors if a.need_id != "n3")
+    assert np.array_equal(from_vectors.stage, from_objects.stage)
+    for cross_block_open in (False, True):
+        assert solve(needs, supplies, from_vectors, cross_block_open=cross_block_open).proposals == solve(
+            needs, supplies, list(from_objects), cross_block_open=cross_block_open).proposals
