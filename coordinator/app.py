@@ -1,4 +1,4 @@
-"""The FastAPI application: error handlers, routers, health check, offline API docs, placeholder home page."""
+"""The FastAPI application: error handlers, routers, health check, offline API docs, web pages."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from coordinator.associations.router import router as associations_router
-from coordinator.auth.pages import HOME_PAGE
 from coordinator.auth.router import router as auth_router
 from coordinator.db import make_engine
 from coordinator.errors import DomainError, install_error_handlers
 from coordinator.live.router import router as live_router
 from coordinator.live.setup import live_for_app, start_live, stop_live
 from coordinator.settings import Settings, get_settings
+from coordinator.web import install_web
 
 # Domain modules that each expose `router`.
 DOMAIN_ROUTERS = (
@@ -113,9 +113,5 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         """A self-hosted list of the API's endpoints, read from /openapi.json."""
         return HTMLResponse(DOCS_PAGE)
 
-    @app.get("/", include_in_schema=False)
-    def home() -> HTMLResponse:
-        """A placeholder home page: sign-in and the association list, until the dashboard lands."""
-        return HTMLResponse(HOME_PAGE)
-
+    install_web(app)  # the web pages ("/", dashboard, association page, ...) and /static (coordinator/web)
     return app

@@ -1,0 +1,14 @@
+"""The web pages: national dashboard, association page, timeline and situation report (Japanese first)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+
+def install_web(app: FastAPI) -> None:
+    """Add the pages and their static files (/static) to the app."""
+    from coordinator.web.router import STATIC_DIR, router
+
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

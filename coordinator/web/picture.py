@@ -1,0 +1,144 @@
+"""The national picture of one disaster as the dashboard and the situation report draw it.
+
+One function reads what the user may see (through the domains' services, so the same permission rules
+apply as in the JSON API) and derives the association states, dispatch arrows, unmet needs first,
+language coverage and overdue requests. The dashboard fetches it as JSON; the sitrep renders it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import Any
+
+from sqlmodel import Session
+
+from coordinator.auth.models import User
+from coordinator.disasters import policy as disaster_policy
+from coordinator.disasters.reference import block_of
+from coordinator.disasters.service import get_disaster
+from coordinator.disasters.summary import disaster_summary
+from coordinator.dispatches import policy as dispatch_policy
+from coordinator.dispatches.models import Dispatch
+from coordinator.dispatches.service import list_dispatches
+from coordinator.dispatches.transitions import DispatchAction, allowed_actions
+from coordinator.exports import policy as export_policy
+from coordinator.needs.service import visible_needs
+from coordinator.offers.service import disaster_offers
+
+# Dispatch states still on their way (drawn dashed) and those with people committed or done (solid).
+PENDING_STATES = ("proposed", "approved", "requested")
+COMMITTED_STATES = ("accepted", "en_route", "on_site", "completed")
+ARROW_STATES = PENDING_STATES + COMMITTED_STATES
+ASSOCIATION_STATES = ("requesting", "affected", "supporting", "idle")
+
+
+def _actions_for(user: User, disaster: Any, dispatch: Dispatch) -> list[str]:
+    blocks = {"requester_block": block_of(dispatch.requester_id), "supplier_block": block_of(dispatch.supplier_id)}
+    return [a for a in allowed_actions(dispatch.state)
+            if dispatch_policy.may_act(user, disaster, dispatch, DispatchAction(a), **blocks)]
+
+
+def _people(dispatches: list[Dispatch]) -> dict[int, dict[str, int]]:
+    by_need: dict[int, dict[str, int]] = defaultdict(lambda: {"proposed": 0, "accepted": 0, "on_site": 0,
+                                                                "fulfilled": 0})
+    for d in dispatches:
+        counts = by_need[d.need_id]
+        if d.state in ARROW_STATES:
+            counts["proposed"] += d.headcount
+        if d.state in COMMITTED_STATES:
+            counts["accepted"] += d.headcount
+        if d.state in ("on_site", "completed"):
+            counts["on_site"] += d.headcount
+        if d.state == "completed":
+            counts["fulfilled"] += d.headcount
+    return by_need
+
+
+def _arrows(dispatches: list[Dispatch]) -> list[dict[str, Any]]:
+    pairs: dict[tuple[str, str], dict[str, Any]] = {}
+    for d in dispatches:
+        if d.state not in ARROW_STATES:
+            continue
+        arrow = pairs.setdefault((d.supplier_id, d.requester_id), {
+            "supplier_id": d.supplier_id, "requester_id": d.requester_id, "headcount": 0, "committed": 0,
+            "stage": d.stage})
+        arrow["headcount"] += d.headcount
+        if d.state in COMMITTED_STATES:
+            arrow["committed"] += d.headcount
+        arrow["stage"] = max(arrow["stage"], d.stage)
+    return sorted(pairs.values(), key=lambda a: (a["supplier_id"], a["requester_id"]))
+
+
+def _states(disaster: Any, needs: list[Any], dispatches: list[Dispatch]) -> dict[str, str]:
+    states = {a: "affected" for a in disaster.affected_associations}
+    for d in dispatches:
+        if d.state in ARROW_STATES and d.state != "completed":
+            states.setdefault(d.supplier_id, "supporting")
+    for need in needs:
+        if need.status == "open":
+            states[need.requester_id] = "requesting"
+    return states
+
+
+def disaster_picture(session: Session, *, disaster_id: int, actor: User) -> dict[str, Any]:
+    """Everything the dashboard shows for one disaster, limited to what `actor` may read."""
+    disaster = get_disaster(session, disaster_id=disaster_id, actor=actor)
+    summary = disaster_summary(session, disaster_id=disaster_id, actor=actor)
+    needs = visible_needs(session, disaster=disaster, actor=actor)
+    offers = disaster_offers(session, disaster=disaster, status="active", actor=actor)
+    dispatches = list_dispatches(session, disaster_id=disaster_id, actor=actor)
+    people = _people(dispatches)
+    need_rows = []
+    coverage: dict[str, dict[str, int]] = defaultdict(lambda: {"requested": 0, "accepted": 0, "needs": 0})
+    for need in needs:
+        counts = people.get(need.id or 0, {"proposed": 0, "accepted": 0, "on_site": 0, "fulfilled": 0})
+        unmet = max(0, need.headcount - counts["accepted"]) if need.status == "open" else 0
+        need_rows.append({"id": need.id, "requester_id": need.requester_id, "kind": need.kind,
+                          "language": need.language, "headcount": need.headcount, "start": need.start.isoformat(),
+                          "days": need.days, "place": need.place, "remote": need.remote, "status": need.status,
+                          "version": need.version, "notes": need.notes, "unmet": unmet, **counts})
+        if need.status != "cancelled":
+            bucket = coverage[need.language]
+            bucket["needs"] += 1
+            bucket["requested"] += need.headcount
+            bucket["accepted"] += min(need.headcount, counts["accepted"])
+    # Unmet needs first (most people missing first), then open before fulfilled and cancelled.
+    status_order = {"open": 0, "fulfilled": 1, "cancelled": 2}
+    need_rows.sort(key=lambda n: (-n["unmet"], status_order.get(n["status"], 3), n["id"]))
+    dispatch_rows = [{"id": d.id, "need_id": d.need_id, "requester_id": d.requester_id,
+                      "supplier_id": d.supplier_id, "headcount": d.headcount, "stage": d.stage, "state": d.state,
+                      "overdue": d.overdue, "distance_km": d.distance_km, "expected_cost_yen": d.expected_cost_yen,
+                      "decline_reason": d.decline_reason, "actions": _actions_for(actor, disaster, d)}
+                     for d in dispatches]
+    return {
+        "disaster": {"id": disaster.id, "name": disaster.name, "kind": disaster.kind, "mode": disaster.mode,
+                     "status": disaster.status, "cross_block_open": disaster.cross_block_open,
+                     "affected_prefectures": list(disaster.affected_prefectures),
+                     "affected_associations": list(disaster.affected_associations),
+                     "declared_at": disaster.declared_at.isoformat()},
+        "figures": {"needs_open": summary.needs_open, "needs_fulfilled": summary.needs_fulfilled,
+                    "needs_cancelled": summary.needs_cancelled, "offers_active": summary.offers_active,
+                    "offered_people": summary.offered_people, **summary.people.model_dump()},
+        "needs_by_status": dict(Counter(n.status for n in needs)),
+        "coverage": {lang: coverage[lang] for lang in sorted(coverage)},
+        "needs": need_rows,
+        "dispatches": dispatch_rows,
+        "overdue": [d for d in dispatch_rows if d["overdue"] and d["state"] == "requested"],
+        "offers": [{"id": o.id, "association_id": o.association_id, "headcount": o.headcount,
+                    "languages": list(o.languages), "kinds": list(o.kinds)} for o in offers],
+        "states": _states(disaster, needs, dispatches),
+        "arrows": _arrows(dispatches),
+        "may": {"open_cross_block": (not disaster.cross_block_open and disaster.status == "open"
+                                     and disaster_policy.is_acting_secretariat(actor, disaster)),
+                "plan": disaster.status == "open" and (disaster_policy.is_acting_secretariat(actor, disaster)
+                                                       or bool(disaster_policy.coordinator_blocks(actor, disaster))),
+                "export": _may_export(actor, disaster)},
+    }
+
+
+def _may_export(actor: User, disaster: Any) -> bool:
+    try:
+        export_policy.ensure_can_export(actor, disaster)
+    except Exception:  # Forbidden: the export links are simply not shown
+        return False
+    return True
