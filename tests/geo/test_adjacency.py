@@ -13,7 +13,7 @@ from geo import GeoError, are_neighbours, neighbours
 def test_hokkaido_reaches_aomori_across_the_tsugaru_strait() -> None:
     near = neighbours("01")
     assert [(n.code, n.type) for n in near] == [("02", "sea")]
-    assert near[0].gap_km == pytest.approx(18.8) and near[0].name_ja == "青森県"
+    assert near[0].gap_km == pytest.approx(18.7) and near[0].name_ja == "青森県"
 
 
 def test_land_neighbours_come_first_then_sea_each_by_code() -> None:
