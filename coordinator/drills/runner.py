@@ -19,7 +19,6 @@ from sqlmodel import Session, col, select
 
 from agreements import AgreementError, Capability, eligible_supporters
 from coordinator.auth.models import ROLE_SECRETARIAT, ROLE_STAFF, User
-from coordinator.auth.service import create_user
 from coordinator.disasters.models import AreaInput, Disaster, DisasterCreate
 from coordinator.disasters.reference import block_of, current_agreement
 from coordinator.disasters.service import declare_disaster, open_cross_block
@@ -113,20 +112,18 @@ class DrillRunner:
     # --- accounts ---------------------------------------------------------------------------------
 
     def _user(self, session: Session, who: str) -> User:
-        """The drill's account for an association (or "clair"), created on first use (token-less)."""
+        """The simulated actor of an association (or "clair"): a User that is never stored.
+
+        Never stored, so a drill creates no account (no credentials, nothing to sign in with), and no
+        account event reaches live subscribers; its events name the association, not a user.
+        """
         user = self.users.get(who)
-        if user is not None:
-            return user
-        role = ROLE_SECRETARIAT if who == "clair" else ROLE_STAFF
-        # No password and no token: nobody can sign in with a drill's simulated account.
-        user = create_user(session, login=f"drill-{self.suffix}-{who.replace('_', '-')}",
-                           display_name=f"{DRILL_MARK}模擬 / simulated {who}", role=role,
-                           association_id=None if who == "clair" else who, password=None)
-        self.users[who] = user
-        if self.disaster_id:
-            record_drill_event(session, disaster_id=self.disaster_id, type="drill.account", minute=self.clock.minute,
-                               user_ids=[user.id], association=who)
-            session.commit()
+        if user is None:
+            user = User(login=f"drill-{self.suffix}-{who.replace('_', '-')}",
+                        display_name=f"{DRILL_MARK}模擬 / simulated {who}",
+                        role=ROLE_SECRETARIAT if who == "clair" else ROLE_STAFF,
+                        association_id=who, is_active=True)
+            self.users[who] = user
         return user
 
     def _secretariat(self, session: Session, disaster: Disaster) -> tuple[str, User]:
@@ -187,12 +184,11 @@ class DrillRunner:
         self.disaster_id = disaster.id
         self.run_info = DrillRun(drill_id=disaster.id, scenario_id=scenario.id, minutes=0)
         record_drill_event(
-            session, disaster_id=disaster.id, type="drill.started", minute=0.0, actor_user_id=secretariat.id,
+            session, disaster_id=disaster.id, type="drill.started", minute=0.0,
             scenario_id=scenario.id, title=scenario.title, seed=scenario.seed, scenario_sha256=self.source_hash,
             speed="instant" if self.clock.instant else self.clock.speed, start=scenario.start.isoformat(),
             duration_minutes=scenario.duration_delta().total_seconds() / 60.0, played=sorted(self.played),
-            request_timeout_hours=current_agreement().request_timeout_hours,
-            user_ids=[u.id for u in self.users.values()])
+            request_timeout_hours=current_agreement().request_timeout_hours)
         session.commit()
 
     # --- steps ------------------------------------------------------------------------------------
