@@ -315,6 +315,7 @@ def main() -> None:
     needed = len(VARIANTS) * max(args.sizes) + 100
     if limit < needed:
         raise SystemExit(f"open-files limit {limit} is below the {needed} this run needs")
+    load_before = os.getloadavg()
     port = args.port or _free_port()
     server = subprocess.Popen([sys.executable, __file__, "--serve", str(port)], cwd=ROOT)
     try:
@@ -330,7 +331,10 @@ def main() -> None:
         server.wait(10)
     report = {"benchmark": "fanout", "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
               "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                          "platform": platform.platform()},
+                          "platform": platform.platform(),
+                          # 1/5/15-minute load averages: the figures mean little on a busy machine.
+                          "load_before": [round(x, 2) for x in load_before],
+                          "load_after": [round(x, 2) for x in os.getloadavg()]},
               "what": "publish -> last receipt of one event, per round; p50/p99 over rounds",
               "results": results}
     args.out.parent.mkdir(parents=True, exist_ok=True)
