@@ -1,0 +1,43 @@
+"""Who may make and commit support plans: the one place for the matching domain's permission rules.
+
+Sources: issue 4 (POST /plan), issue 3 item 6 and DESIGN.md (stage-1 approvals by the block's acting
+coordinator, stage-2 by the secretariat), so a coordinator's plan may only propose stage 1 for its own
+block's needs; the secretariat may propose everything.
+"""
+
+from __future__ import annotations
+
+from coordinator.auth.models import User
+from coordinator.disasters import policy as disaster_policy
+from coordinator.disasters.models import Disaster
+from coordinator.errors import Forbidden
+
+
+def ensure_can_plan(user: User, disaster: Disaster) -> None:
+    """Raise Forbidden unless the user is the acting secretariat or an acting coordinator of the disaster."""
+    if disaster_policy.is_acting_secretariat(user, disaster) or disaster_policy.coordinator_blocks(user, disaster):
+        return
+    raise Forbidden("Only the acting secretariat or an acting block coordinator of this disaster may plan",
+                    "支援計画を作成できるのは事務局（代行を含む）またはこの災害のブロック幹事団体のみです")
+
+
+def plan_scope(user: User, disaster: Disaster) -> frozenset[str] | None:
+    """Blocks whose needs the user's committed plan may cover: None means every block (secretariat)."""
+    if disaster_policy.is_acting_secretariat(user, disaster):
+        return None
+    return frozenset(disaster_policy.coordinator_blocks(user, disaster))
+
+
+def withheld_reason(scope: frozenset[str] | None, *, requester_block: str | None,
+                    stage: int) -> tuple[str, str] | None:
+    """Why a proposal may not be committed by someone with this scope (en, ja), or None when it may."""
+    if scope is None:
+        return None
+    if stage == 2:
+        return ("stage 2 (cross-block) proposals belong to the secretariat",
+                "第2段階（ブロック間）の提案は事務局が行います")
+    if requester_block not in scope:
+        return (f"the need belongs to another block ({requester_block}): its coordinator or the secretariat "
+                "proposes",
+                f"他ブロック（{requester_block}）のニーズです。そのブロックの幹事団体または事務局が提案します")
+    return None
