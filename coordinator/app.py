@@ -26,6 +26,7 @@ DOMAIN_ROUTERS = (
     "coordinator.needs.router",
     "coordinator.offers.router",
     "coordinator.dispatches.router",
+    "coordinator.matching.router",
     "coordinator.exports.router",
 )
 
