@@ -64,14 +64,17 @@ class MapView:
         return self.by_id.get(association_id)
 
 
-def _prefecture_layer(shapes: tuple, block_of_prefecture: dict[str, str], colours: dict[str, str],
-                      language: str) -> str:
+def _prefecture_layer(
+    shapes: tuple, block_of_prefecture: dict[str, str], colours: dict[str, str], language: str
+) -> str:
     parts = []
     for shape in shapes:
         name = shape.name_en if language == "en" else shape.name_ja
         block = block_of_prefecture.get(shape.code, "")
-        parts.append(f'<path class="pref" data-code="{shape.code}" data-block="{escape(block)}" '
-                     f'style="stroke:{colours.get(block, "#777")}" d="{shape.d}"><title>{escape(name)}</title></path>')
+        parts.append(
+            f'<path class="pref" data-code="{shape.code}" data-block="{escape(block)}" '
+            f'style="stroke:{colours.get(block, "#777")}" d="{shape.d}"><title>{escape(name)}</title></path>'
+        )
     return "".join(parts)
 
 
@@ -80,8 +83,10 @@ def map_view(data_dir: Path, agreement_file: Path) -> MapView:
     """The cached map for this reference data and agreement file."""
     agreement = load_agreement(agreement_file, data_dir=data_dir)
     drawn = japan_map(MAP_WIDTH, data_dir=data_dir)
-    blocks = tuple(BlockInfo(b.id, b.name_ja, b.name_en, BLOCK_COLOURS[i % len(BLOCK_COLOURS)])
-                   for i, b in enumerate(agreement.blocks))
+    blocks = tuple(
+        BlockInfo(b.id, b.name_ja, b.name_en, BLOCK_COLOURS[i % len(BLOCK_COLOURS)])
+        for i, b in enumerate(agreement.blocks)
+    )
     colours = {b.id: b.colour for b in blocks}
     block_of_member = {member: b.id for b in agreement.blocks for member in b.members}
     points = []
@@ -93,22 +98,37 @@ def map_view(data_dir: Path, agreement_file: Path) -> MapView:
         if item.kind == "prefecture":
             block_of_prefecture[item.prefecture_code] = block
         x, y = drawn.project(item.lon, item.lat)
-        points.append(MapPoint(item.id, item.name_ja, item.name_en, block, item.prefecture_code,
-                               round(x, 1), round(y, 1)))
+        points.append(
+            MapPoint(
+                item.id, item.name_ja, item.name_en, block, item.prefecture_code, round(x, 1), round(y, 1)
+            )
+        )
     for shape in drawn.shapes:
-        if shape.code not in block_of_prefecture:  # Nara has no association (DOMAIN.md): its neighbours' block
+        if (
+            shape.code not in block_of_prefecture
+        ):  # Nara has no association (DOMAIN.md): its neighbours' block
             around = [block_of_prefecture.get(n.code) for n in neighbours(shape.code, data_dir)]
             known = [b for b in around if b]
             block_of_prefecture[shape.code] = Counter(known).most_common(1)[0][0] if known else ""
-    layers = {language: _prefecture_layer(drawn.shapes, block_of_prefecture, colours, language)
-              for language in ("ja", "en")}
-    return MapView(width=drawn.width, height=drawn.height, view_box=drawn.view_box, inset=drawn.inset,
-                   blocks=blocks, points=tuple(points), layers=layers,
-                   by_id={p.association_id: p for p in points})
+    layers = {
+        language: _prefecture_layer(drawn.shapes, block_of_prefecture, colours, language)
+        for language in ("ja", "en")
+    }
+    return MapView(
+        width=drawn.width,
+        height=drawn.height,
+        view_box=drawn.view_box,
+        inset=drawn.inset,
+        blocks=blocks,
+        points=tuple(points),
+        layers=layers,
+        by_id={p.association_id: p for p in points},
+    )
 
 
-def arrow_geometry(start: tuple[float, float], end: tuple[float, float],
-                   radius: float = 7.0) -> tuple[str, float, float]:
+def arrow_geometry(
+    start: tuple[float, float], end: tuple[float, float], radius: float = 7.0
+) -> tuple[str, float, float]:
     """A curved arrow from one point to another (stopping short of the circles): path data and label place.
 
     The curve bends to the right of the direction of travel, so that two opposite arrows between the same

@@ -33,14 +33,21 @@ ASSOCIATION_STATES = ("requesting", "affected", "supporting", "idle")
 
 
 def _actions_for(user: User, disaster: Any, dispatch: Dispatch) -> list[str]:
-    blocks = {"requester_block": block_of(dispatch.requester_id), "supplier_block": block_of(dispatch.supplier_id)}
-    return [a for a in allowed_actions(dispatch.state)
-            if dispatch_policy.may_act(user, disaster, dispatch, DispatchAction(a), **blocks)]
+    blocks = {
+        "requester_block": block_of(dispatch.requester_id),
+        "supplier_block": block_of(dispatch.supplier_id),
+    }
+    return [
+        a
+        for a in allowed_actions(dispatch.state)
+        if dispatch_policy.may_act(user, disaster, dispatch, DispatchAction(a), **blocks)
+    ]
 
 
 def _people(dispatches: list[Dispatch]) -> dict[int, dict[str, int]]:
-    by_need: dict[int, dict[str, int]] = defaultdict(lambda: {"proposed": 0, "accepted": 0, "on_site": 0,
-                                                                "fulfilled": 0})
+    by_need: dict[int, dict[str, int]] = defaultdict(
+        lambda: {"proposed": 0, "accepted": 0, "on_site": 0, "fulfilled": 0}
+    )
     for d in dispatches:
         counts = by_need[d.need_id]
         if d.state in ARROW_STATES:
@@ -59,9 +66,16 @@ def _arrows(dispatches: list[Dispatch]) -> list[dict[str, Any]]:
     for d in dispatches:
         if d.state not in ARROW_STATES:
             continue
-        arrow = pairs.setdefault((d.supplier_id, d.requester_id), {
-            "supplier_id": d.supplier_id, "requester_id": d.requester_id, "headcount": 0, "committed": 0,
-            "stage": d.stage})
+        arrow = pairs.setdefault(
+            (d.supplier_id, d.requester_id),
+            {
+                "supplier_id": d.supplier_id,
+                "requester_id": d.requester_id,
+                "headcount": 0,
+                "committed": 0,
+                "stage": d.stage,
+            },
+        )
         arrow["headcount"] += d.headcount
         if d.state in COMMITTED_STATES:
             arrow["committed"] += d.headcount
@@ -93,10 +107,24 @@ def disaster_picture(session: Session, *, disaster_id: int, actor: User) -> dict
     for need in needs:
         counts = people.get(need.id or 0, {"proposed": 0, "accepted": 0, "on_site": 0, "fulfilled": 0})
         unmet = max(0, need.headcount - counts["accepted"]) if need.status == "open" else 0
-        need_rows.append({"id": need.id, "requester_id": need.requester_id, "kind": need.kind,
-                          "language": need.language, "headcount": need.headcount, "start": need.start.isoformat(),
-                          "days": need.days, "place": need.place, "remote": need.remote, "status": need.status,
-                          "version": need.version, "notes": need.notes, "unmet": unmet, **counts})
+        need_rows.append(
+            {
+                "id": need.id,
+                "requester_id": need.requester_id,
+                "kind": need.kind,
+                "language": need.language,
+                "headcount": need.headcount,
+                "start": need.start.isoformat(),
+                "days": need.days,
+                "place": need.place,
+                "remote": need.remote,
+                "status": need.status,
+                "version": need.version,
+                "notes": need.notes,
+                "unmet": unmet,
+                **counts,
+            }
+        )
         if need.status != "cancelled":
             bucket = coverage[need.language]
             bucket["needs"] += 1
@@ -105,34 +133,73 @@ def disaster_picture(session: Session, *, disaster_id: int, actor: User) -> dict
     # Unmet needs first (most people missing first), then open before fulfilled and cancelled.
     status_order = {"open": 0, "fulfilled": 1, "cancelled": 2}
     need_rows.sort(key=lambda n: (-n["unmet"], status_order.get(n["status"], 3), n["id"]))
-    dispatch_rows = [{"id": d.id, "need_id": d.need_id, "requester_id": d.requester_id,
-                      "supplier_id": d.supplier_id, "headcount": d.headcount, "stage": d.stage, "state": d.state,
-                      "overdue": d.overdue, "distance_km": d.distance_km, "expected_cost_yen": d.expected_cost_yen,
-                      "decline_reason": d.decline_reason, "actions": _actions_for(actor, disaster, d)}
-                     for d in dispatches]
+    dispatch_rows = [
+        {
+            "id": d.id,
+            "need_id": d.need_id,
+            "requester_id": d.requester_id,
+            "supplier_id": d.supplier_id,
+            "headcount": d.headcount,
+            "stage": d.stage,
+            "state": d.state,
+            "overdue": d.overdue,
+            "distance_km": d.distance_km,
+            "expected_cost_yen": d.expected_cost_yen,
+            "decline_reason": d.decline_reason,
+            "actions": _actions_for(actor, disaster, d),
+        }
+        for d in dispatches
+    ]
     return {
-        "disaster": {"id": disaster.id, "name": disaster.name, "kind": disaster.kind, "mode": disaster.mode,
-                     "status": disaster.status, "cross_block_open": disaster.cross_block_open,
-                     "affected_prefectures": list(disaster.affected_prefectures),
-                     "affected_associations": list(disaster.affected_associations),
-                     "declared_at": disaster.declared_at.isoformat()},
-        "figures": {"needs_open": summary.needs_open, "needs_fulfilled": summary.needs_fulfilled,
-                    "needs_cancelled": summary.needs_cancelled, "offers_active": summary.offers_active,
-                    "offered_people": summary.offered_people, **summary.people.model_dump()},
+        "disaster": {
+            "id": disaster.id,
+            "name": disaster.name,
+            "kind": disaster.kind,
+            "mode": disaster.mode,
+            "status": disaster.status,
+            "cross_block_open": disaster.cross_block_open,
+            "affected_prefectures": list(disaster.affected_prefectures),
+            "affected_associations": list(disaster.affected_associations),
+            "declared_at": disaster.declared_at.isoformat(),
+        },
+        "figures": {
+            "needs_open": summary.needs_open,
+            "needs_fulfilled": summary.needs_fulfilled,
+            "needs_cancelled": summary.needs_cancelled,
+            "offers_active": summary.offers_active,
+            "offered_people": summary.offered_people,
+            **summary.people.model_dump(),
+        },
         "needs_by_status": dict(Counter(n.status for n in needs)),
         "coverage": {lang: coverage[lang] for lang in sorted(coverage)},
         "needs": need_rows,
         "dispatches": dispatch_rows,
         "overdue": [d for d in dispatch_rows if d["overdue"] and d["state"] == "requested"],
-        "offers": [{"id": o.id, "association_id": o.association_id, "headcount": o.headcount,
-                    "languages": list(o.languages), "kinds": list(o.kinds)} for o in offers],
+        "offers": [
+            {
+                "id": o.id,
+                "association_id": o.association_id,
+                "headcount": o.headcount,
+                "languages": list(o.languages),
+                "kinds": list(o.kinds),
+            }
+            for o in offers
+        ],
         "states": _states(disaster, needs, dispatches),
         "arrows": _arrows(dispatches),
-        "may": {"open_cross_block": (not disaster.cross_block_open and disaster.status == "open"
-                                     and disaster_policy.is_acting_secretariat(actor, disaster)),
-                "plan": disaster.status == "open" and (disaster_policy.is_acting_secretariat(actor, disaster)
-                                                       or bool(disaster_policy.coordinator_blocks(actor, disaster))),
-                "export": _may_export(actor, disaster)},
+        "may": {
+            "open_cross_block": (
+                not disaster.cross_block_open
+                and disaster.status == "open"
+                and disaster_policy.is_acting_secretariat(actor, disaster)
+            ),
+            "plan": disaster.status == "open"
+            and (
+                disaster_policy.is_acting_secretariat(actor, disaster)
+                or bool(disaster_policy.coordinator_blocks(actor, disaster))
+            ),
+            "export": _may_export(actor, disaster),
+        },
     }
 
 

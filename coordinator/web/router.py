@@ -36,14 +36,18 @@ LIVE_CLIENT = PROJECT_ROOT / "realtime" / "client.js"
 PLAN_PATH = "/api/v1/disasters/{disaster_id}/plan"
 LIVE_PATH = "/api/v1/live"
 
-templates = Environment(loader=FileSystemLoader(WEB_DIR / "templates"), autoescape=True, trim_blocks=True,
-                        lstrip_blocks=True)
+templates = Environment(
+    loader=FileSystemLoader(WEB_DIR / "templates"), autoescape=True, trim_blocks=True, lstrip_blocks=True
+)
 templates.globals["arrow_geometry"] = arrow_geometry
 router = APIRouter(include_in_schema=False)
 
 
 def _has_route(app: FastAPI, path: str) -> bool:
-    return any(getattr(route, "path", None) == path for route in app.router.routes)
+    """Whether the app serves this path: the live websocket when its hub is set up, HTTP paths by OpenAPI."""
+    if path == LIVE_PATH:
+        return getattr(app.state, "live", None) is not None
+    return path in app.openapi().get("paths", {})  # built once, then cached by FastAPI
 
 
 def _end_read(session: Session) -> None:
@@ -67,12 +71,19 @@ def _login_redirect(request: Request) -> RedirectResponse:
 def _reference(t: Translator) -> dict[str, Any]:
     agreement = current_agreement()
     return {
-        "kinds": [{"id": k.id, "name": t.pick(k.name_ja, k.name_en), "remote": k.remote} for k in agreement.kinds],
-        "languages": [{"tag": lang.tag, "name": t.pick(lang.name_ja, lang.name_en)} for lang in agreement.languages],
+        "kinds": [
+            {"id": k.id, "name": t.pick(k.name_ja, k.name_en), "remote": k.remote} for k in agreement.kinds
+        ],
+        "languages": [
+            {"tag": lang.tag, "name": t.pick(lang.name_ja, lang.name_en)} for lang in agreement.languages
+        ],
         "cost_policies": list(agreement.cost.allowed),
         "cost_default": agreement.cost.default,
-        "rotation": {"default": agreement.rotation.default_days, "min": agreement.rotation.min_days,
-                     "max": agreement.rotation.max_days},
+        "rotation": {
+            "default": agreement.rotation.default_days,
+            "min": agreement.rotation.min_days,
+            "max": agreement.rotation.max_days,
+        },
     }
 
 
@@ -87,31 +98,57 @@ def _association_names(view: MapView, t: Translator) -> dict[str, str]:
     return names
 
 
-def render(request: Request, template: str, *, user: User | None, title: str,
-           disaster: Disaster | None = None, status_code: int = 200, **context: Any) -> HTMLResponse:
+def render(
+    request: Request,
+    template: str,
+    *,
+    user: User | None,
+    title: str,
+    disaster: Disaster | None = None,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
     """A page in the visitor's language, with the drill banner and watermark when `disaster` is a drill."""
     language = language_of(request)
     t = Translator(language)
-    config = {"lang": language, "user": None, "disaster_id": disaster.id if disaster else None,
-              "mode": disaster.mode if disaster else None,
-              "live": _has_route(request.app, LIVE_PATH),
-              **context.pop("config", {})}
+    config = {
+        "lang": language,
+        "user": None,
+        "disaster_id": disaster.id if disaster else None,
+        "mode": disaster.mode if disaster else None,
+        "live": _has_route(request.app, LIVE_PATH),
+        **context.pop("config", {}),
+    }
     if user is not None:
-        config["user"] = {"id": user.id, "login": user.login, "role": user.role,
-                          "association_id": user.association_id}
+        config["user"] = {
+            "id": user.id,
+            "login": user.login,
+            "role": user.role,
+            "association_id": user.association_id,
+        }
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     html = templates.get_template(template).render(
-        t=t, lang=language, languages=LANGUAGES, user=user, disaster=disaster, title=title, here=here,
-        is_drill=bool(disaster is not None and disaster.mode == "drill"), config=config,
-        messages=dict(catalogue(language)), **context)
+        t=t,
+        lang=language,
+        languages=LANGUAGES,
+        user=user,
+        disaster=disaster,
+        title=title,
+        here=here,
+        is_drill=bool(disaster is not None and disaster.mode == "drill"),
+        config=config,
+        messages=dict(catalogue(language)),
+        **context,
+    )
     return HTMLResponse(html, status_code=status_code)
 
 
 def _error_page(request: Request, user: User | None, error: DomainError) -> HTMLResponse:
     t = Translator(language_of(request))
     message = error.message_ja if t.language == "ja" else error.message_en
-    return render(request, "error.html", user=user, title=t("error.title"), message=message,
-                  status_code=error.status)
+    return render(
+        request, "error.html", user=user, title=t("error.title"), message=message, status_code=error.status
+    )
 
 
 @router.get("/")
@@ -148,7 +185,9 @@ def dashboard_landing(request: Request, session: SessionDep, user: OptionalUser)
     if live:
         return RedirectResponse(f"/disasters/{live[0].id}", status_code=303)
     t = Translator(language_of(request))
-    return render(request, "disasters.html", user=user, title=t("dashboard.title"), drills=False, disasters=[])
+    return render(
+        request, "disasters.html", user=user, title=t("dashboard.title"), drills=False, disasters=[]
+    )
 
 
 @router.get("/dashboard/pick")
@@ -165,11 +204,14 @@ def drills_page(request: Request, session: SessionDep, user: OptionalUser) -> Re
     drills = list_disasters(session, actor=user, mode="drill")
     _end_read(session)
     t = Translator(language_of(request))
-    return render(request, "disasters.html", user=user, title=t("drills.title"), drills=True, disasters=drills)
+    return render(
+        request, "disasters.html", user=user, title=t("drills.title"), drills=True, disasters=drills
+    )
 
 
-def _disaster_or_error(request: Request, session: Session, user: User,
-                       disaster_id: int) -> Disaster | HTMLResponse:
+def _disaster_or_error(
+    request: Request, session: Session, user: User, disaster_id: int
+) -> Disaster | HTMLResponse:
     try:
         disaster = get_disaster(session, disaster_id=disaster_id, actor=user)
     except DomainError as error:
@@ -194,11 +236,25 @@ def dashboard(disaster_id: int, request: Request, session: SessionDep, user: Opt
     t = Translator(language_of(request))
     view = _map(request)
     names = _association_names(view, t)
-    return render(request, "dashboard.html", user=user, title=t("dashboard.title"), disaster=disaster,
-                  picker=picker, picture=picture, view=view, layer=Markup(view.layers[t.language]),
-                  names=names, config={"picture": picture, "names": names,
-                                       "points": {p.association_id: [p.x, p.y] for p in view.points},
-                                       "plan": _has_route(request.app, PLAN_PATH), **_reference(t)})
+    return render(
+        request,
+        "dashboard.html",
+        user=user,
+        title=t("dashboard.title"),
+        disaster=disaster,
+        picker=picker,
+        picture=picture,
+        view=view,
+        layer=Markup(view.layers[t.language]),
+        names=names,
+        config={
+            "picture": picture,
+            "names": names,
+            "points": {p.association_id: [p.x, p.y] for p in view.points},
+            "plan": _has_route(request.app, PLAN_PATH),
+            **_reference(t),
+        },
+    )
 
 
 @router.get("/disasters/{disaster_id}/association")
@@ -213,11 +269,22 @@ def association_page(disaster_id: int, request: Request, session: SessionDep, us
     view = _map(request)
     names = _association_names(view, t)
     mine = user.association_id if user.role == ROLE_STAFF else None
-    return render(request, "association.html", user=user, title=t("association.title"), disaster=disaster,
-                  mine=mine, mine_name=names.get(mine or "", mine or ""),
-                  affected=bool(mine and mine in disaster.affected_associations),
-                  config={"names": names, "association_id": mine,
-                          "affected": bool(mine and mine in disaster.affected_associations), **_reference(t)})
+    return render(
+        request,
+        "association.html",
+        user=user,
+        title=t("association.title"),
+        disaster=disaster,
+        mine=mine,
+        mine_name=names.get(mine or "", mine or ""),
+        affected=bool(mine and mine in disaster.affected_associations),
+        config={
+            "names": names,
+            "association_id": mine,
+            "affected": bool(mine and mine in disaster.affected_associations),
+            **_reference(t),
+        },
+    )
 
 
 @router.get("/association")
@@ -232,9 +299,17 @@ def association_home(request: Request, session: SessionDep, user: OptionalUser) 
     view = _map(request)
     names = _association_names(view, t)
     mine = user.association_id if user.role == ROLE_STAFF else None
-    return render(request, "association_home.html", user=user, title=t("association.title"), live=live,
-                  drills=drills, mine=mine, mine_name=names.get(mine or "", mine or ""),
-                  config={"names": names, "association_id": mine, **_reference(t)})
+    return render(
+        request,
+        "association_home.html",
+        user=user,
+        title=t("association.title"),
+        live=live,
+        drills=drills,
+        mine=mine,
+        mine_name=names.get(mine or "", mine or ""),
+        config={"names": names, "association_id": mine, **_reference(t)},
+    )
 
 
 @router.get("/disasters/{disaster_id}/timeline")
@@ -247,8 +322,14 @@ def timeline_page(disaster_id: int, request: Request, session: SessionDep, user:
         return disaster
     t = Translator(language_of(request))
     names = _association_names(_map(request), t)
-    return render(request, "timeline.html", user=user, title=t("timeline.title"), disaster=disaster,
-                  config={"names": names})
+    return render(
+        request,
+        "timeline.html",
+        user=user,
+        title=t("timeline.title"),
+        disaster=disaster,
+        config={"names": names},
+    )
 
 
 @router.get("/disasters/{disaster_id}/sitrep")
@@ -264,19 +345,31 @@ def sitrep_page(disaster_id: int, request: Request, session: SessionDep, user: O
     t = Translator(language_of(request))
     view = _map(request)
     reference = _reference(t)
-    return render(request, "sitrep.html", user=user, title=t("sitrep.title"), disaster=disaster,
-                  picture=picture, view=view, layer=Markup(view.layers[t.language]),
-                  names=_association_names(view, t), now=datetime.now(UTC).strftime("%Y-%m-%d %H:%M"),
-                  kind_names={k["id"]: k["name"] for k in reference["kinds"]},
-                  language_names={lang["tag"]: lang["name"] for lang in reference["languages"]})
+    return render(
+        request,
+        "sitrep.html",
+        user=user,
+        title=t("sitrep.title"),
+        disaster=disaster,
+        picture=picture,
+        view=view,
+        layer=Markup(view.layers[t.language]),
+        names=_association_names(view, t),
+        now=datetime.now(UTC).strftime("%Y-%m-%d %H:%M"),
+        kind_names={k["id"]: k["name"] for k in reference["kinds"]},
+        language_names={lang["tag"]: lang["name"] for lang in reference["languages"]},
+    )
 
 
 @router.get("/web/picture/{disaster_id}")
 def picture_json(disaster_id: int, session: SessionDep, user: OptionalUser) -> JSONResponse:
     """The dashboard's data for one disaster (what this user may see), re-read on every live event."""
     if user is None:
-        error = {"code": "unauthenticated", "field": "authorization",
-                 "message": {"ja": "サインインしてください", "en": "Sign in first"}}
+        error = {
+            "code": "unauthenticated",
+            "field": "authorization",
+            "message": {"ja": "サインインしてください", "en": "Sign in first"},
+        }
         return JSONResponse({"error": error}, status_code=401)
     picture = disaster_picture(session, disaster_id=disaster_id, actor=user)
     _end_read(session)
@@ -287,4 +380,3 @@ def picture_json(disaster_id: int, session: SessionDep, user: OptionalUser) -> J
 def live_client() -> FileResponse:
     """realtime/client.js, served as is (one copy of the client in the repository)."""
     return FileResponse(LIVE_CLIENT, media_type="text/javascript")
-
