@@ -28,6 +28,14 @@ class ScenarioError(Exception):
         super().__init__(f"{path}:{line}: {field}: {message_en} / {message_ja}")
 
 
+def _readable(delta: timedelta) -> str:
+    """A relative time as text: -1h00m, 2d03h10m."""
+    minutes = int(delta.total_seconds() // 60)
+    sign, minutes = ("-" if minutes < 0 else ""), abs(minutes)
+    days, rest = divmod(minutes, 1440)
+    return f"{sign}{f'{days}d' if days else ''}{rest // 60:02d}h{rest % 60:02d}m"
+
+
 def _node_at(root: yaml.Node | None, loc: Sequence[Any]) -> yaml.Node | None:
     """The deepest YAML node along a field path (unknown steps, like union tags, are skipped)."""
     node = root
@@ -208,11 +216,12 @@ class _Checker:
             raise self.fail((*loc, "at"), "an absolute time needs a time zone",
                             "絶対時刻にはタイムゾーンが必要です") from None
         if offset < timedelta(0):
-            raise self.fail((*loc, "at"), f"inject at {offset} is before the start of the drill",
-                            f"この inject は訓練開始より前です（{offset}）")
+            raise self.fail((*loc, "at"), f"inject at {_readable(offset)} is before the start of the drill",
+                            f"この inject は訓練開始より前です（{_readable(offset)}）")
         if offset > duration:
-            raise self.fail((*loc, "at"), f"inject at {offset} is after the end of the drill ({duration})",
-                            f"この inject は訓練終了（{duration}）より後です")
+            raise self.fail((*loc, "at"),
+                            f"inject at {_readable(offset)} is after the end of the drill ({_readable(duration)})",
+                            f"この inject は訓練終了（{_readable(duration)}）より後です")
 
     def kind(self, loc: tuple[Any, ...], kind: str) -> None:
         try:

@@ -76,7 +76,7 @@ def test_requester_outside_the_area(tmp_path: Path) -> None:
 def test_inject_before_start_relative(tmp_path: Path) -> None:
     error = error_of(tmp_path, GOOD.replace("at: 1h", "at: -1h"))
     assert (error.line, error.field) == (18, "injects[1].at")
-    assert "before the start" in error.message_en and "訓練開始より前" in error.message_ja
+    assert "inject at -01h00m is before the start" in error.message_en and "訓練開始より前" in error.message_ja
 
 
 def test_inject_before_start_absolute(tmp_path: Path) -> None:
