@@ -178,10 +178,19 @@
   });
   var plan = document.getElementById("plan-button");
   if (plan) {
+    // A dry run first; the proposals are created (commit) only after the user confirms what it found.
     plan.addEventListener("click", function () {
+      var url = "/api/v1/disasters/" + config.disaster_id + "/plan";
       plan.disabled = true;
-      act(o.api("POST", "/api/v1/disasters/" + config.disaster_id + "/plan", {}), t("dashboard.plan_done"));
-      plan.disabled = false;
+      o.actionMessage("");
+      o.api("POST", url, {}).then(function (draft) {
+        var recommendation = draft.recommendation ? "\n" + (draft.recommendation[config.lang] || "") : "";
+        var question = t("dashboard.plan_confirm", { proposals: draft.proposals.length,
+                                                     covered: draft.totals.covered,
+                                                     asked: draft.totals.people_to_plan }) + recommendation;
+        if (!draft.proposals.length) { o.actionMessage(t("dashboard.plan_empty") + recommendation); return; }
+        if (window.confirm(question)) act(o.api("POST", url, { commit: true }), t("dashboard.plan_done"));
+      }, function (error) { o.actionMessage(error.message, true); }).then(function () { plan.disabled = false; });
     });
   }
   var crossBlock = document.getElementById("cross-block-button");
