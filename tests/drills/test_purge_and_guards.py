@@ -159,3 +159,18 @@ def test_command_line(tmp_path: Path, db_url: str, engine: Engine) -> None:
     purged = ouen("drill", "purge", "1")
     assert purged.exit_code == 0 and "purged drill 1" in purged.output
     assert "1\ttraining-small" not in ouen("drill", "list").output
+
+
+def test_the_runner_never_acts_for_associations_people_play(engine: Engine) -> None:
+    scenario = load_scenario(SMALL).model_copy(update={"played": ["pref_fukui"]})
+    result = run_scenario(engine, scenario, speed=None)
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT supplier_id, state FROM dispatch WHERE disaster_id = :d"),
+                                  {"d": result.drill_id}).all()
+        answers = connection.execute(text(
+            "SELECT count(*) FROM event WHERE disaster_id = :d AND actor_association_id = 'pref_fukui'"),
+            {"d": result.drill_id}).scalar_one()
+    fukui = [state for supplier, state in rows if supplier == "pref_fukui"]
+    # The simulated coordinator still asks Fukui; nobody answers for it but the people playing it.
+    assert fukui and set(fukui) <= {"requested", "cancelled"}
+    assert answers == 1  # only the scripted offer inject speaks for Fukui
