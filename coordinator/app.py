@@ -17,6 +17,7 @@ from coordinator.db import make_engine
 from coordinator.errors import DomainError, install_error_handlers
 from coordinator.live.router import router as live_router
 from coordinator.live.setup import live_for_app, start_live, stop_live
+from coordinator.ops import install_operations
 from coordinator.settings import Settings, get_settings
 from coordinator.web import install_web
 
@@ -115,4 +116,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         return HTMLResponse(DOCS_PAGE)
 
     install_web(app)  # the web pages ("/", dashboard, association page, ...) and /static (coordinator/web)
+    # /readyz, /metrics, JSON logs with request ids, security headers, CSRF, denial audit (docs/operations.md)
+    install_operations(app, inline_pages=(DOCS_PAGE,))
     return app

@@ -31,6 +31,14 @@ class Settings(BaseSettings):
     live_idle_seconds: float = 60.0  # close 4408 after this long without a client message
     live_poll_seconds: float = 2.0  # safety-net read of the event table (writes by other processes)
     live_max_queue: int = 512  # frames a subscriber may lag before it must resync (close 4409)
+    # Operations (docs/operations.md "Configuration").
+    log_format: str = "json"  # json: one JSON object per line with request_id | text: plain lines
+    access_log: bool = True  # one "ouen.access" line per HTTP request (replaces uvicorn's access lines)
+    metrics_enabled: bool = True  # Prometheus text at /metrics (keep it off the public proxy)
+    # Extra origins (scheme://host[:port]) allowed to send cookie-authenticated unsafe requests, besides
+    # the request's own Host; needed only when a proxy rewrites Host.
+    trusted_origins: list[str] = []
+    hsts_seconds: int = 31_536_000  # Strict-Transport-Security max-age, sent only when cookie_secure
 
 
 @lru_cache
