@@ -44,6 +44,16 @@ def test_validation_error_names_the_field_in_both_languages(client: TestClient) 
     assert error["code"] == "invalid"
     assert error["field"] == "password"
     assert "password" in error["message"]["en"] and "password" in error["message"]["ja"]
+    assert "必須項目です" in error["message"]["ja"] and "Field required" not in error["message"]["ja"]
+
+
+def test_validation_messages_in_japanese_carry_the_limits() -> None:
+    from coordinator.errors import japanese_problem
+
+    assert japanese_problem({"type": "greater_than_equal", "ctx": {"ge": 1}}) == "1以上の値を入力してください"
+    assert japanese_problem({"type": "string_too_long", "ctx": {"max_length": 35}}) == "35文字以内で入力してください"
+    assert japanese_problem({"type": "date_from_datetime_parsing"}).startswith("日付を")
+    assert japanese_problem({"type": "no_such_type"}) == "値が正しくありません"
 
 
 def test_malformed_json_is_a_422_not_a_500(client: TestClient) -> None:
