@@ -45,14 +45,8 @@ def parse_speed(value: str | None) -> float | str | None:
 @drill_app.command("run")
 def run(scenario: Annotated[Path, typer.Argument(help="シナリオ YAML / scenario file")],
         speed: Annotated[str | None, typer.Option(help="instant, or 1 (live) .. 600 times live pace")] = None,
-        url: Annotated[str | None, typer.Option(help="not supported yet: runs in-process on the configured "
-                                                     "database (OUEN_DATABASE_URL)")] = None,
-        token: Annotated[str | None, typer.Option(help="not supported yet (see --url)")] = None) -> None:
-    """Run a scenario as a DRILL (never live) on the configured database; prints the drill id."""
-    if url or token:
-        typer.echo("--url/--token: not supported yet; run beside the server on the same database "
-                   "(OUEN_DATABASE_URL) / 同じデータベースを使って実行してください", err=True)
-        raise typer.Exit(2)
+        ) -> None:
+    """Run a scenario as a DRILL (never live) on the server's database (OUEN_DATABASE_URL); prints the drill id."""
     chosen = parse_speed(speed)
     try:
         parsed = load_scenario(scenario)
