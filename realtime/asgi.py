@@ -38,6 +38,14 @@ class StarletteOutlet:
         await self.websocket.close(code, reason)
 
 
+async def refuse(websocket: WebSocket, error: SubscriptionError) -> int:
+    """Accept (browsers only see close codes of accepted sockets), send the error frame, close; the code."""
+    with contextlib.suppress(Exception):
+        await websocket.accept()
+    await _refuse(websocket, error)
+    return error.code
+
+
 async def _refuse(websocket: WebSocket, error: SubscriptionError) -> None:
     with contextlib.suppress(Exception):
         await websocket.send_text(error.frame())

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlmodel import Session
 from starlette.websockets import WebSocket
@@ -29,6 +30,27 @@ def credentials_of(websocket: WebSocket, cookie_name: str = "ouen_session") -> t
         return ("token", token)
     cookie = websocket.cookies.get(cookie_name)
     return ("session", cookie) if cookie else None
+
+
+def _netloc(origin: str) -> str:
+    parts = urlsplit(origin)
+    return parts.netloc.lower() if parts.scheme in ("http", "https") else ""
+
+
+def cross_site_origin(websocket: WebSocket, trusted_origins: Iterable[str] = ()) -> str | None:
+    """The Origin of a handshake from another site's page, or None (same site, trusted, or no browser).
+
+    Browsers attach the session cookie to websocket handshakes from any page and let the server judge the
+    Origin header (RFC 6455 §10.2; OWASP "Cross-Site WebSocket Hijacking"), so a cookie alone is not proof
+    that our own pages opened the socket. Tokens cannot be sent by another site's page.
+    """
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return None  # not a browser page
+    host = websocket.headers.get("host", "").lower()
+    if _netloc(origin) in {_netloc(o) for o in trusted_origins} | {host} and _netloc(origin):
+        return None
+    return origin[:100]
 
 
 def user_for(session: Session, credentials: tuple[str, str] | None) -> Any | None:

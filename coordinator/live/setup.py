@@ -39,6 +39,8 @@ class LiveState:
     coordinates_of: CoordinatesOf | None = None
     whole_disasters_of: WholeDisastersOf | None = None
     channel: str = CHANNEL
+    # Origins besides the Host's own whose pages may open the socket with the session cookie.
+    trusted_origins: tuple[str, ...] = ()
     publisher: Publisher | None = field(default=None, repr=False)
 
 
@@ -77,9 +79,11 @@ def live_for_app(engine: Engine, settings: Settings) -> LiveState:
         # The app still serves everything else; only `block` filters are refused (unknown block).
         log.warning("live: no block filters, the agreement did not load: %s", error)
         block_members = None
-    return build_live(engine, config=hub_config_of(settings), can_see=can_see_as_timeline,
+    live = build_live(engine, config=hub_config_of(settings), can_see=can_see_as_timeline,
                       cookie_name=settings.session_cookie_name, block_members=block_members,
                       whole_disasters_of=acting_secretariat_disasters)
+    live.trusted_origins = tuple(getattr(settings, "trusted_origins", ()) or ())
+    return live
 
 
 async def start_live(app: FastAPI, live: LiveState) -> None:

@@ -21,7 +21,7 @@ from coordinator.auth.service import create_user
 from coordinator.db import make_engine
 from coordinator.events.service import record_event
 from coordinator.settings import Settings, get_settings
-from realtime.protocol import CLOSE_UNAUTHENTICATED
+from realtime.protocol import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
 
 # The migrated SQLite template with the associations lives with the coordinator tests.
 from tests.coordinator.conftest import _sqlite_template, create_user_with_token, live_db_url  # noqa: F401
@@ -86,9 +86,9 @@ async def test_live_route_authenticates_tokens_and_applies_roles(engine: Engine)
         await boss.close()
 
 
-async def _cookie_client(url: str, cookie: str) -> ClientConnection:
+async def _cookie_client(url: str, cookie: str, origin: str | None = None) -> ClientConnection:
     client = await connect(url, additional_headers={"Cookie": f"ouen_session={cookie}"}, compression=None,
-                           proxy=None)
+                           proxy=None, origin=origin)  # type: ignore[arg-type]
     with contextlib.suppress(Exception):  # a refused client may be closed before this goes out
         await client.send(json.dumps({"type": "subscribe", "mode": "live", "disaster_id": 1}))
     return client
@@ -106,13 +106,20 @@ async def test_session_cookie_from_login_authenticates_until_logout(engine: Engi
             assert signed_in.status_code == 200, signed_in.text
             cookie = signed_in.cookies["ouen_session"]
 
-            client = await _cookie_client(url, cookie)
+            # As a browser on our own page: the Origin names this host.
+            client = await _cookie_client(url, cookie, origin=base)
             await read_until_live(client)
             record(engine, TOYAMA, 1)
             ishikawa_seq = record(engine, ISHIKAWA, 2)
             # The cookie's user is Ishikawa staff: Toyama's event is skipped, their own arrives.
             assert [e["seq"] for e in await read_events(client, 1)] == [ishikawa_seq]
             await client.close()
+
+            # Another site's page opening the socket with the victim's cookie (cross-site hijacking).
+            hijacker = await _cookie_client(url, cookie, origin="https://evil.example")
+            code, messages = await close_code_of(hijacker)
+            assert code == CLOSE_FORBIDDEN and messages[-1]["field"] == "origin", messages
+            assert [m["type"] for m in messages] == ["error"]
 
             forged = await _cookie_client(url, "not-a-session")
             assert (await close_code_of(forged))[0] == CLOSE_UNAUTHENTICATED
