@@ -31,7 +31,7 @@ class _LiveCollector:
         live = getattr(app.state, "live", None) if app is not None else None
         hub = getattr(live, "hub", None)
         clients = GaugeMetricFamily("ouen_live_clients", "Websocket clients subscribed to /api/v1/live now")
-        clients.add_metric([], float(hub.subscriber_count()) if hub is not None else 0.0)
+        clients.add_metric([], float(hub.subscriber_count) if hub is not None else 0.0)
         yield clients
         delivered = CounterMetricFamily("ouen_live_frames_delivered", "Event frames handed to live clients")
         delivered.add_metric([], float(getattr(hub, "delivered", 0)))
