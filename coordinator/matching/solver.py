@@ -570,6 +570,9 @@ _STAGE_TEXT = {1: ("stage 1: inside the affected block", "第1段階：被災ブ
                    "第2段階：他ブロックからの応援（ブロック間支援は開始済み）")}
 
 
+_new_proposal = object.__new__
+
+
 class _Explainer:
     """Builds proposals with their reasons; the texts of each need and supply are made once per plan."""
 
@@ -630,11 +633,14 @@ class _Explainer:
                 en.append(f"co-supporter: the lead supporter {lead} cannot cover all of {need.requester}'s "
                           "needs")
                 ja.append(f"共同支援：主担当 {lead} だけでは {need.requester} のニーズを満たせないため")
-        return Proposal(
+        # Built without the frozen dataclass __init__ (a plan may hold thousands): equal to Proposal(...).
+        proposal = _new_proposal(Proposal)
+        proposal.__dict__.update(
             need_id=arc.need_id, supply_id=arc.supply_id, association_id=arc.association_id, headcount=people,
             stage=arc.stage, distance_km=float(arc.distance_km),
             reasons_en=(*arc.reasons_en, *en), reasons_ja=(*arc.reasons_ja, *ja),
         )
+        return proposal
 
 
 def _distinct_associations_per_need(inst: _Instance, mask: np.ndarray) -> np.ndarray:
