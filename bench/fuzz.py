@@ -56,7 +56,7 @@ def main() -> int:
             secretariat = create_user_with_token(engine, "secretariat", "clair")[1]
             staff = create_user_with_token(engine, "staff", "pref_ishikawa")[1]
             toyama = create_user_with_token(engine, "staff", TOYAMA)[1]
-            app = create_app(Settings(database_url=url, access_log=False), engine=engine)
+            app = create_app(Settings(database_url=url, access_log=False, log_level="warning"), engine=engine)
             with TestClient(app) as client:
                 real_ids = seed_rows(client, secretariat=secretariat, ishikawa=staff, toyama=toyama)
                 report = fuzz_app(app, client, credentials={"none": None, "secretariat": secretariat,

@@ -1,0 +1,343 @@
+"""A disaster spike on loopback: 63 associations x 5 staff declare and amend needs while 1,000 dashboards
+watch over websockets. Reports write throughput, latency percentiles, event delivery to every dashboard,
+and the server's memory (RSS) over the run, as JSON.
+
+    python bench/load.py [--database sqlite|postgres] [--staff 5] [--dashboards 1000] [--rounds 2]
+                         [--out bench/results/load.json]
+
+The server is a real uvicorn process running create_app (as `ouen serve` does, permessage-deflate off);
+the clients run in this process on the same machine, so both share its cores. Every loop is bounded in
+count and time and only 127.0.0.1 is contacted. PostgreSQL needs OUEN_TEST_POSTGRES_URL (a schema of its
+own is created and dropped).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
+
+from coordinator.db import make_engine  # noqa: E402
+from tests.coordinator.conftest import create_user_with_token, free_port, prepare_database  # noqa: E402
+
+PREFECTURES = [f"{code:02d}" for code in range(1, 48)]
+PHASE_TIMEOUT = 600.0  # no phase of the benchmark may take longer than this
+
+
+def progress(message: str) -> None:
+    """A progress line on stderr."""
+    print(f"[load] {message}", file=sys.stderr, flush=True)
+
+
+def percentile(values: list[float], share: float) -> float | None:
+    """The nearest-rank percentile of the values (None when empty)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
+
+
+def latency_summary(seconds: list[float]) -> dict[str, Any]:
+    """Count and p50/p95/p99/max in milliseconds."""
+    def ms(value: float | None) -> float | None:
+        return round(value * 1000, 1) if value is not None else None
+
+    return {"count": len(seconds), "p50_ms": ms(percentile(seconds, 0.50)), "p95_ms": ms(percentile(seconds, 0.95)),
+            "p99_ms": ms(percentile(seconds, 0.99)), "max_ms": ms(max(seconds) if seconds else None)}
+
+
+def rss_mib(pid: int) -> float:
+    """Resident set size of a process in MiB (Linux /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+@dataclass
+class Run:
+    """What the clients saw."""
+
+    latencies: dict[str, list[float]] = field(default_factory=lambda: {"declare": [], "amend": []})
+    statuses: dict[str, int] = field(default_factory=dict)
+    acked_at: dict[tuple[str, str], float] = field(default_factory=dict)  # (event type, need id) -> ack time
+    received: list[int] = field(default_factory=list)  # events received per dashboard
+    lags: list[float] = field(default_factory=list)  # ack -> frame, sampled dashboards
+    rss: list[tuple[float, float]] = field(default_factory=list)  # (seconds since start, MiB)
+
+
+class Server:
+    """uvicorn on create_app in a child process."""
+
+    def __init__(self, db_url: str, log_path: Path) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "OUEN_DATABASE_URL": db_url, "OUEN_LOG_LEVEL": "warning",
+               "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+        self.log = log_path.open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "coordinator.app:create_app", "--factory", "--host", "127.0.0.1",
+             "--port", str(self.port), "--log-level", "warning", "--ws-per-message-deflate", "false",
+             "--backlog", "4096"], cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def wait_ready(self) -> None:
+        """Until /readyz answers 200 (at most 60 s)."""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"{self.base}/readyz", timeout=2).status_code == 200:
+                    return
+            time.sleep(0.1)
+        raise RuntimeError("server not ready")
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL after 20 s."""
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+
+
+async def sample_rss(pid: int, run: Run, started: float, stop: asyncio.Event) -> None:
+    """RSS of the server every 250 ms until stopped."""
+    while not stop.is_set():
+        with contextlib.suppress(FileNotFoundError):
+            run.rss.append((round(time.monotonic() - started, 2), round(rss_mib(pid), 1)))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 0.25)
+
+
+async def dashboard(ws_url: str, token: str, expected: asyncio.Future[int], run: Run,
+                    sampled: bool, ready: list[int]) -> None:
+    """One national dashboard: subscribe to every live disaster, count need events until it has them all."""
+    got = 0
+    socket: ClientConnection = await connect(f"{ws_url}?token={token}", compression=None, open_timeout=60,
+                                             max_size=None, proxy=None)
+    try:
+        await socket.send(json.dumps({"type": "subscribe", "mode": "live"}))
+        while True:
+            message = json.loads(await asyncio.wait_for(socket.recv(), 60))
+            if message["type"] == "live":
+                break
+        ready.append(1)
+        deadline = time.monotonic() + PHASE_TIMEOUT
+        while time.monotonic() < deadline:
+            if expected.done() and got >= expected.result():
+                break
+            try:
+                raw = await asyncio.wait_for(socket.recv(), 5)
+            except TimeoutError:
+                continue
+            message = json.loads(raw)
+            if message["type"] != "event":
+                if message["type"] == "heartbeat":
+                    await socket.send('{"type":"pong"}')  # any message keeps the idle timer from closing us
+                continue
+            event = message["event"]
+            if event["type"] not in ("need.created", "need.amended"):
+                continue
+            got += 1
+            if sampled:
+                acked = run.acked_at.get((event["type"], str(event["entity_id"])))
+                if acked is not None:
+                    run.lags.append(time.monotonic() - acked)
+    finally:
+        run.received.append(got)
+        await socket.close()
+
+
+async def staff_member(http: httpx.AsyncClient, token: str, association: str, disaster_id: int, rounds: int,
+                       run: Run) -> None:
+    """Declare a need, then amend it (headcount and notes), `rounds` times."""
+    headers = {"Authorization": f"Bearer {token}"}
+    for n in range(rounds):
+        body = {"requester_id": association, "kind": "centre_staff", "language": ("vi", "en", "zh", "pt")[n % 4],
+                "headcount": 1 + n % 5, "start": date.today().isoformat(), "days": 5,
+                "notes": f"避難所の通訳 {n}"}
+        started = time.monotonic()
+        response = await http.post(f"/api/v1/disasters/{disaster_id}/needs", json=body, headers=headers)
+        run.latencies["declare"].append(time.monotonic() - started)
+        run.statuses[f"declare {response.status_code}"] = run.statuses.get(f"declare {response.status_code}", 0) + 1
+        if response.status_code != 201:
+            continue
+        need = response.json()
+        run.acked_at[("need.created", str(need["id"]))] = time.monotonic()
+        started = time.monotonic()
+        amended = await http.patch(f"/api/v1/needs/{need['id']}", headers=headers, json={
+            "version": need["version"], "headcount": need["headcount"] + 1, "notes": f"増員 {n}"})
+        run.latencies["amend"].append(time.monotonic() - started)
+        run.statuses[f"amend {amended.status_code}"] = run.statuses.get(f"amend {amended.status_code}", 0) + 1
+        if amended.status_code == 200:
+            run.acked_at[("need.amended", str(need["id"]))] = time.monotonic()
+
+
+async def scrape_live_clients(base: str) -> float | None:
+    """ouen_live_clients from the server's /metrics."""
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        for line in (await http.get("/metrics")).text.splitlines():
+            if line.startswith("ouen_live_clients "):
+                return float(line.split()[1])
+    return None
+
+
+async def spike(server: Server, tokens: dict[str, list[str]], secretariat: str, args: argparse.Namespace,
+                run: Run) -> dict[str, Any]:
+    """The measured part: dashboards connect, then every staff member writes at once."""
+    started = time.monotonic()
+    stop_sampling = asyncio.Event()
+    sampler = asyncio.create_task(sample_rss(server.process.pid, run, started, stop_sampling))
+    limits = httpx.Limits(max_connections=len(tokens) * args.staff + 10, max_keepalive_connections=None)
+    async with httpx.AsyncClient(base_url=server.base, timeout=120, limits=limits) as http:
+        # One disaster may not cover the whole country (each block keeps a coordinator outside the area), so
+        # two simultaneous ones split the prefectures alternately; every association is affected by one.
+        affected_by: dict[str, int] = {}
+        for half in (PREFECTURES[0::2], PREFECTURES[1::2]):
+            declared = await http.post("/api/v1/disasters", headers={"Authorization": f"Bearer {secretariat}"},
+                                       json={"name": f"同時多発災害（負荷試験 {half[0]}…）", "kind": "earthquake",
+                                             "area": {"prefectures": half}})
+            declared.raise_for_status()
+            for association in declared.json()["affected_associations"]:
+                affected_by.setdefault(association, declared.json()["id"])
+        writers = {association: staff for association, staff in tokens.items() if association in affected_by}
+        progress(f"{len(affected_by)} associations affected by two disasters; connecting dashboards")
+        rss_before_dashboards = rss_mib(server.process.pid)
+
+        expected: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        ready: list[int] = []
+        ws_url = server.base.replace("http://", "ws://") + "/api/v1/live"
+        connect_started = time.monotonic()
+        dashboards: list[asyncio.Task[None]] = []
+        for batch in range(0, args.dashboards, 100):  # in batches, as browsers arrive over a few seconds
+            for i in range(batch, min(args.dashboards, batch + 100)):
+                dashboards.append(asyncio.create_task(dashboard(
+                    ws_url, secretariat, expected, run, i % 50 == 0, ready)))
+            wait_until = time.monotonic() + 120
+            while len(ready) < min(args.dashboards, batch + 100) and time.monotonic() < wait_until:
+                await asyncio.sleep(0.05)
+        connect_seconds = time.monotonic() - connect_started
+        live_clients = await scrape_live_clients(server.base)
+        rss_with_dashboards = rss_mib(server.process.pid)
+
+        progress(f"{len(ready)} dashboards live after {connect_seconds:.1f} s; writing")
+        write_started = time.monotonic()
+        await asyncio.wait_for(asyncio.gather(*(
+            staff_member(http, token, association, affected_by[association], args.rounds, run)
+            for association, staff in writers.items() for token in staff)), PHASE_TIMEOUT)
+        write_seconds = time.monotonic() - write_started
+        expected.set_result(len(run.acked_at))
+        progress(f"{len(run.acked_at)} writes acknowledged in {write_seconds:.1f} s ({run.statuses}); delivering")
+        await asyncio.wait_for(asyncio.gather(*dashboards, return_exceptions=True), PHASE_TIMEOUT)
+        delivered_seconds = time.monotonic() - write_started
+    stop_sampling.set()
+    await sampler
+    requests = len(run.latencies["declare"]) + len(run.latencies["amend"])
+    complete = sum(1 for got in run.received if got >= len(run.acked_at))
+    peak = max(mib for _, mib in run.rss)
+    return {
+        "disasters": sorted(set(affected_by.values())), "associations_writing": len(writers),
+        "staff_writing": sum(len(s) for s in writers.values()),
+        "dashboards": args.dashboards, "dashboards_connected": len(ready),
+        "dashboard_connect_seconds": round(connect_seconds, 2), "live_clients_metric": live_clients,
+        "write_requests": requests, "write_seconds": round(write_seconds, 2),
+        "writes_per_second": round(requests / write_seconds, 1) if write_seconds else None,
+        "latency": {op: latency_summary(values) for op, values in run.latencies.items()},
+        "latency_all": latency_summary(run.latencies["declare"] + run.latencies["amend"]),
+        "statuses": run.statuses, "events_acknowledged": len(run.acked_at),
+        "dashboards_with_every_event": complete,
+        "frames_delivered": sum(run.received),
+        "frames_per_second": round(sum(run.received) / delivered_seconds, 1) if delivered_seconds else None,
+        "delivery_lag_sampled": latency_summary(run.lags),
+        "server_rss_mib": {"before_dashboards": round(rss_before_dashboards, 1),
+                           "with_dashboards": round(rss_with_dashboards, 1), "peak": peak,
+                           "end": run.rss[-1][1] if run.rss else None},
+        "rss_timeline": run.rss[:: max(1, len(run.rss) // 60)],
+    }
+
+
+def main() -> int:
+    """Set up the database and users, start the server, run the spike, write the JSON report."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--staff", type=int, default=5, help="staff per association")
+    parser.add_argument("--dashboards", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=2, help="needs declared (and each amended) per staff")
+    parser.add_argument("--rss-limit-mib", type=float, default=1024.0, help="fail above this server RSS")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "load.json")
+    args = parser.parse_args()
+    load_before = os.getloadavg()
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # 1,000 sockets here and there
+    schema = None
+    with tempfile.TemporaryDirectory() as scratch:
+        if args.database == "sqlite":
+            url = f"sqlite:///{scratch}/load.sqlite3"
+        else:
+            base = os.environ["OUEN_TEST_POSTGRES_URL"]
+            schema = f"load_{uuid.uuid4().hex[:12]}"
+            admin = make_engine(base)
+            with admin.begin() as connection:
+                connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+            url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+                hide_password=False)
+        engine = make_engine(url)
+        server: Server | None = None
+        try:
+            prepare_database(engine)
+            with engine.connect() as connection:
+                associations = [row[0] for row in connection.execute(text(
+                    "SELECT id FROM association WHERE id <> 'clair' ORDER BY id"))]
+            tokens = {a: [create_user_with_token(engine, "staff", a)[1] for _ in range(args.staff)]
+                      for a in associations}
+            secretariat = create_user_with_token(engine, "secretariat", "clair")[1]
+            engine.dispose()
+            server = Server(url, Path(scratch) / "server.log")
+            server.wait_ready()
+            run = Run()
+            figures = asyncio.run(spike(server, tokens, secretariat, args, run))
+        finally:
+            if server is not None:
+                server.stop()
+            engine.dispose()
+            if schema is not None:
+                with admin.begin() as connection:
+                    connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+                admin.dispose()
+    report = {"benchmark": "load", "database": args.database, "when": datetime.now(UTC).isoformat(timespec="seconds"),
+              "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                          "load_average_before": load_before},
+              "associations": len(tokens), "staff_per_association": args.staff, "rounds": args.rounds,
+              "rss_limit_mib": args.rss_limit_mib, **figures}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, ensure_ascii=False, indent=1))
+    print(json.dumps({k: v for k, v in report.items() if k != "rss_timeline"}, ensure_ascii=False, indent=1))
+    failed = (figures["server_rss_mib"]["peak"] > args.rss_limit_mib
+              or figures["dashboards_with_every_event"] < args.dashboards
+              or any(not key.endswith(("201", "200")) for key in figures["statuses"]))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
