@@ -37,6 +37,7 @@ import httpx  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
+from websockets.exceptions import ConnectionClosed, InvalidHandshake  # noqa: E402
 
 from coordinator.db import make_engine  # noqa: E402
 from tests.coordinator.conftest import create_user_with_token, free_port, prepare_database  # noqa: E402
@@ -85,6 +86,7 @@ class Run:
     received: list[int] = field(default_factory=list)  # events received per dashboard
     lags: list[float] = field(default_factory=list)  # ack -> frame, sampled dashboards
     rss: list[tuple[float, float]] = field(default_factory=list)  # (seconds since start, MiB)
+    reconnects: int = 0  # dashboards closed by the server that resumed with `since`
 
 
 class Server:
@@ -132,41 +134,62 @@ async def sample_rss(pid: int, run: Run, started: float, stop: asyncio.Event) ->
 
 async def dashboard(ws_url: str, token: str, expected: asyncio.Future[int], run: Run,
                     sampled: bool, ready: list[int]) -> None:
-    """One national dashboard: subscribe to every live disaster, count need events until it has them all."""
-    got = 0
-    socket: ClientConnection = await connect(f"{ws_url}?token={token}", compression=None, open_timeout=60,
-                                             max_size=None, proxy=None)
+    """One national dashboard: subscribe to every live disaster and collect need events until it has them all.
+
+    Like realtime/client.js, it resumes from the last sequence number it saw whenever the server closes it
+    (a slow consumer is closed with 4409 and must catch up by replay), so no event is lost.
+    """
+    seen: set[tuple[str, str]] = set()
     try:
-        await socket.send(json.dumps({"type": "subscribe", "mode": "live"}))
-        while True:
-            message = json.loads(await asyncio.wait_for(socket.recv(), 60))
-            if message["type"] == "live":
-                break
-        ready.append(1)
-        deadline = time.monotonic() + PHASE_TIMEOUT
-        while time.monotonic() < deadline:
-            if expected.done() and got >= expected.result():
-                break
-            try:
-                raw = await asyncio.wait_for(socket.recv(), 5)
-            except TimeoutError:
-                continue
-            message = json.loads(raw)
-            if message["type"] != "event":
-                if message["type"] == "heartbeat":
-                    await socket.send('{"type":"pong"}')  # any message keeps the idle timer from closing us
-                continue
-            event = message["event"]
-            if event["type"] not in ("need.created", "need.amended"):
-                continue
-            got += 1
-            if sampled:
-                acked = run.acked_at.get((event["type"], str(event["entity_id"])))
-                if acked is not None:
-                    run.lags.append(time.monotonic() - acked)
+        await _follow(ws_url, token, expected, run, sampled, ready, seen)
     finally:
-        run.received.append(got)
-        await socket.close()
+        run.received.append(len(seen))
+
+
+async def _follow(ws_url: str, token: str, expected: asyncio.Future[int], run: Run, sampled: bool,
+                  ready: list[int], seen: set[tuple[str, str]]) -> None:
+    since: int | None = None
+    deadline = time.monotonic() + PHASE_TIMEOUT
+    first = True
+    while time.monotonic() < deadline:
+        try:
+            socket: ClientConnection = await connect(f"{ws_url}?token={token}", compression=None, open_timeout=60,
+                                                     max_size=None, proxy=None)
+        except (OSError, TimeoutError, InvalidHandshake):
+            await asyncio.sleep(0.5)
+            continue
+        try:
+            await socket.send(json.dumps({"type": "subscribe", "mode": "live",
+                                          **({"since": since} if since is not None else {})}))
+            while time.monotonic() < deadline:
+                if expected.done() and len(seen) >= expected.result():
+                    return
+                try:
+                    message = json.loads(await asyncio.wait_for(socket.recv(), 5))
+                except TimeoutError:
+                    continue
+                kind = message["type"]
+                if kind == "live":
+                    since = message["seq"] if since is None else max(since, message["seq"])
+                    if first:
+                        ready.append(1)
+                        first = False
+                elif kind == "heartbeat":
+                    since = max(since or 0, message["seq"])
+                    await socket.send('{"type":"pong"}')  # any message keeps the idle timer from closing us
+                elif kind == "event":
+                    event = message["event"]
+                    since = max(since or 0, event["seq"])
+                    key = (event["type"], str(event["entity_id"]))
+                    if event["type"] in ("need.created", "need.amended") and key not in seen:
+                        seen.add(key)
+                        acked = run.acked_at.get(key)
+                        if sampled and acked is not None:
+                            run.lags.append(time.monotonic() - acked)
+        except ConnectionClosed:
+            run.reconnects += 1  # closed by the server (e.g. 4409 slow consumer): resume from `since`
+        finally:
+            await socket.close()
 
 
 async def staff_member(http: httpx.AsyncClient, token: str, association: str, disaster_id: int, rounds: int,
@@ -267,8 +290,9 @@ async def spike(server: Server, tokens: dict[str, list[str]], secretariat: str, 
         "latency_all": latency_summary(run.latencies["declare"] + run.latencies["amend"]),
         "statuses": run.statuses, "events_acknowledged": len(run.acked_at),
         "dashboards_with_every_event": complete,
-        "frames_delivered": sum(run.received),
-        "frames_per_second": round(sum(run.received) / delivered_seconds, 1) if delivered_seconds else None,
+        "need_events_received": sum(run.received), "dashboard_resumes": run.reconnects,
+        "need_events_per_second": round(sum(run.received) / delivered_seconds, 1) if delivered_seconds else None,
+        "delivery_seconds": round(delivered_seconds, 2),
         "delivery_lag_sampled": latency_summary(run.lags),
         "server_rss_mib": {"before_dashboards": round(rss_before_dashboards, 1),
                            "with_dashboards": round(rss_with_dashboards, 1), "peak": peak,
