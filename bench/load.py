@@ -92,14 +92,14 @@ class Run:
 class Server:
     """uvicorn on create_app in a child process."""
 
-    def __init__(self, db_url: str, log_path: Path) -> None:
+    def __init__(self, db_url: str, log_path: Path, factory: str = "coordinator.app:create_app") -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "OUEN_DATABASE_URL": db_url, "OUEN_LOG_LEVEL": "warning",
                "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
         self.log = log_path.open("wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "coordinator.app:create_app", "--factory", "--host", "127.0.0.1",
+            [sys.executable, "-m", "uvicorn", factory, "--factory", "--host", "127.0.0.1",
              "--port", str(self.port), "--log-level", "warning", "--ws-per-message-deflate", "false",
              "--backlog", "4096"], cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
 
@@ -310,6 +310,8 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2, help="needs declared (and each amended) per staff")
     parser.add_argument("--rss-limit-mib", type=float, default=1024.0, help="fail above this server RSS")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "load.json")
+    parser.add_argument("--factory", default="coordinator.app:create_app",
+                        help="app factory for uvicorn (to measure a variant of the app)")
     args = parser.parse_args()
     load_before = os.getloadavg()
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -337,7 +339,7 @@ def main() -> int:
                       for a in associations}
             secretariat = create_user_with_token(engine, "secretariat", "clair")[1]
             engine.dispose()
-            server = Server(url, Path(scratch) / "server.log")
+            server = Server(url, Path(scratch) / "server.log", args.factory)
             server.wait_ready()
             run = Run()
             figures = asyncio.run(spike(server, tokens, secretariat, args, run))
