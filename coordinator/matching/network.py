@@ -143,14 +143,17 @@ class ArcTable(Sequence[Arc]):
     def __repr__(self) -> str:
         return f"ArcTable({len(self)} arcs)"
 
-    def _arc(self, k: int) -> Arc:
-        """Arc k as an object, built without the frozen dataclass __init__ (equal to Arc(...))."""
+    def reasons(self, k: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(reasons_en, reasons_ja) of arc k, without building its Arc."""
         source = self.sources[int(self.source[k])]
         position = int(self.position[k])
         if position < 0:
-            reasons_en, reasons_ja = tuple(source.reasons_en), tuple(source.reasons_ja)  # type: ignore[union-attr]
-        else:
-            reasons_en, reasons_ja = source.reasons(position)  # type: ignore[union-attr]
+            return tuple(source.reasons_en), tuple(source.reasons_ja)  # type: ignore[union-attr]
+        return source.reasons(position)  # type: ignore[union-attr]
+
+    def _arc(self, k: int) -> Arc:
+        """Arc k as an object, built without the frozen dataclass __init__ (equal to Arc(...))."""
+        reasons_en, reasons_ja = self.reasons(k)
         rank = int(self.partner_rank[k])
         supply = int(self.supply[k])
         stage, km = self.stage[k], self.distance_km[k]

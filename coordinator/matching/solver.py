@@ -9,6 +9,7 @@ strict priority: (1) cover as many people as possible; (2) use as few people fro
 from __future__ import annotations
 
 import math
+import operator
 import time
 from collections import defaultdict
 from collections.abc import Iterable
@@ -183,6 +184,15 @@ class _Instance:
         """The caller's Arc object of sorted arc k."""
         return self.arcs[int(self.arc_order[k])]
 
+    def arc_reasons(self, k: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(reasons_en, reasons_ja) of sorted arc k, read from an ArcTable without building an Arc."""
+        original = int(self.arc_order[k])
+        reasons = getattr(self.arcs, "reasons", None)
+        if reasons is not None:
+            return reasons(original)
+        arc = self.arcs[original]
+        return arc.reasons_en, arc.reasons_ja
+
 
 def solve(
     needs: Iterable[NeedInput],
@@ -223,8 +233,7 @@ def solve(
     flows = _optimise(inst, usable, leads)
 
     carrying = np.flatnonzero(flows > 0)
-    explain = _Explainer(inst, leads)
-    proposals = [explain.proposal(int(usable[i]), int(flows[i])) for i in carrying.tolist()]
+    proposals = _Explainer(inst, leads).proposals(usable[carrying], flows[carrying])
     n_needs, n_supplies = len(inst.needs), len(inst.supplies)
     covered_by_need = np.bincount(inst.arc_need[usable], weights=flows, minlength=n_needs).astype(np.int64)
     used_by_supply = np.bincount(inst.arc_supply[usable], weights=flows, minlength=n_supplies).astype(np.int64)
@@ -452,39 +461,54 @@ def _choose_leads(inst: _Instance, usable: np.ndarray) -> dict[str, str]:
     return leads
 
 
-def _choose_weights(inst: _Instance, usable: np.ndarray, load_bound: int, with_leads: bool,
-                    num_nodes: int) -> tuple[np.ndarray, int, int, int]:
-    """Pick travel units per arc and (W_D, W_C, W_S) so each tier outweighs all lower tiers together.
+def _choose_weights(inst: _Instance, usable: np.ndarray, load_costs: np.ndarray, load_total: int,
+                    with_leads: bool, num_nodes: int) -> tuple[np.ndarray, int, int, int]:
+    """Pick travel units per arc and (W_D, W_C, W_S) so that one unit of a tier outweighs any change in
+    all lower tiers together that one residual cycle can make: then the weighted min-cost flow is
+    lexicographically optimal, with weights far smaller than whole-plan bounds would give.
 
-    Let H = people to place, D = Σ_need left(need) · max travel units of its arcs (no flow can travel
-    more), L = the load cost if every load step were used (no flow can cost more). Every feasible flow
-    has load in [0, L], travel in [0, D], non-lead people in [0, H]; so with
-        W_D = L + 1,   W_C = W_D · (D + 1),   W_S = W_C · (H + 1)   (W_C = 0 and W_S = W_D · (D + 1)
-                                                                      without counterpart leads)
-    one unit of a higher tier costs more than any difference in all lower tiers (e.g. W_S > W_C·H +
-    W_D·D + L), which makes the weighted min-cost flow lexicographically optimal. Bound for int64: the
-    largest arc cost A = W_S + W_C + W_D · max_units must satisfy A · (nodes + 1) ≤ 2**62 (OR-Tools scales
-    costs by nodes + 1) and the largest total H · A + L ≤ 2**62. We try 0.1 km units first and coarsen
-    (1, 10, 100 km) only when a huge instance would break that bound; an instance that breaks it even
-    at 100 km is refused with a precise error rather than solved wrongly.
+    Why cycles: two maximum flows differ by a sum of simple cycles of the residual network, each
+    feasible on its own. If the weighted optimum were not lexicographically optimal, one of those cycles
+    would improve the tiers lexicographically, and so (by the bounds below) cost less than 0 in weighted
+    terms: a contradiction. A simple cycle visits each node at most once, so
+    - it passes the sink at most once, entering by one load step and leaving by one: its load changes by
+      at most S = (largest load step cost - smallest);
+    - it enters each supply (and leaves each need) by at most one forward need→supply arc and leaves each
+      supply (and enters each need) by at most one backward one, so its travel changes by at most
+      T = min(Σ over supplies, Σ over needs, of their longest arc), and its non-lead people by at most
+      K = min(number of supplies, number of needs).
+    Hence W_D = S + 1, W_C = W_D · (T + 1), W_S = W_C · (K + 1) (W_C = 0 and W_S = W_D · (T + 1) without
+    counterpart leads), and each tier exceeds the most all lower tiers can change: W_S > W_C·K + W_D·T + S.
+
+    Smaller weights matter: OR-Tools' cost scaling runs one refine phase per factor 5 of the largest cost.
+    Bound for int64: the largest arc cost A = W_S + W_C + W_D · max_units must satisfy A · (nodes + 1) ≤
+    2**62 (OR-Tools scales costs by nodes + 1) and the largest total H · A + load_total ≤ 2**62 (H: people
+    to place). We try 0.1 km units first and coarsen (1, 10, 100 km) only when a huge instance would
+    break that bound; an instance that breaks it even at 100 km is refused with a precise error rather
+    than solved wrongly.
     """
-    need = inst.arc_need[usable]
-    present = _distinct(need, len(inst.needs))
-    people = int(inst.need_left[present].sum())
+    need, supply = inst.arc_need[usable], inst.arc_supply[usable]
+    needs_present = _distinct(need, len(inst.needs))
+    supplies_present = _distinct(supply, len(inst.supplies))
+    people = int(inst.need_left[needs_present].sum())
+    load_span = int(load_costs.max() - load_costs.min()) if load_costs.size else 0
+    w_d = load_span + 1
+    lead_span = min(needs_present.size, supplies_present.size)
     for units_per_km in _UNITS_PER_KM_CHOICES:
         units = np.rint(inst.arc_km[usable] * units_per_km).astype(np.int64)
-        max_units = np.zeros(len(inst.needs), dtype=np.int64)
-        np.maximum.at(max_units, need, units)
-        travel_bound = sum(int(x) for x in (inst.need_left * max_units)[present])
-        w_d = load_bound + 1
+        longest_by_need = np.zeros(len(inst.needs), dtype=np.int64)
+        np.maximum.at(longest_by_need, need, units)
+        longest_by_supply = np.zeros(len(inst.supplies), dtype=np.int64)
+        np.maximum.at(longest_by_supply, supply, units)
+        travel_span = min(int(longest_by_need.sum()), int(longest_by_supply.sum()))
         if with_leads:
-            w_c = w_d * (travel_bound + 1)
-            w_s = w_c * (people + 1)
+            w_c = w_d * (travel_span + 1)
+            w_s = w_c * (lead_span + 1)
         else:
             w_c = 0
-            w_s = w_d * (travel_bound + 1)
+            w_s = w_d * (travel_span + 1)
         biggest_arc = w_s + w_c + w_d * int(units.max(initial=0))
-        if biggest_arc * (num_nodes + 1) <= _COST_LIMIT and people * biggest_arc + load_bound <= _COST_LIMIT:
+        if biggest_arc * (num_nodes + 1) <= _COST_LIMIT and people * biggest_arc + load_total <= _COST_LIMIT:
             return units, w_d, w_c, w_s
     raise _fail("arcs", "instance too large for exact integer costs even at 100 km resolution: split the "
                 "disaster's plan by block",
@@ -516,9 +540,10 @@ def _optimise(inst: _Instance, usable: np.ndarray, leads: dict[str, str] | None)
     load_owner = np.concatenate([owners, rest])
     load_caps = np.concatenate([np.ones(owners.size, dtype=np.int64), steps[rest] - unit_steps[rest]])
     load_costs = np.concatenate([inst.association_fixed[owners] + k, inst.association_fixed[rest] + _MAX_LOAD_STEPS])
-    load_bound = sum(int(c) * int(x) for c, x in zip(load_caps.tolist(), load_costs.tolist(), strict=True))
+    # Python ints: a product of int64 arrays could wrap silently on a huge instance.
+    load_total = sum(map(operator.mul, load_caps.tolist(), load_costs.tolist()))
 
-    units, w_d, w_c, w_s = _choose_weights(inst, usable, load_bound, bool(leads), num_nodes)
+    units, w_d, w_c, w_s = _choose_weights(inst, usable, load_costs, load_total, bool(leads), num_nodes)
     costs = np.where(inst.arc_stage[usable] == 2, w_s, 0).astype(np.int64) + units * np.int64(w_d)
     if leads:
         position = {a: i for i, a in enumerate(inst.associations)}
@@ -574,73 +599,77 @@ _new_proposal = object.__new__
 
 
 class _Explainer:
-    """Builds proposals with their reasons; the texts of each need and supply are made once per plan."""
+    """Builds proposals with their reasons from the instance's columns; the texts of each need and
+    supply are made once per plan, and no Arc object is built (a plan may hold thousands of lines)."""
 
     def __init__(self, inst: _Instance, leads: dict[str, str] | None) -> None:
         self.inst = inst
         self.leads = leads
-        self.need_text: dict[int, tuple[str, str, str, str]] = {}
-        self.supply_text: dict[int, tuple[str, str] | None] = {}
+        self.need_text: dict[int, tuple[str, str]] = {}
+        self.window_text: dict[tuple[int, int], tuple[str, str]] = {}
 
-    def _need(self, n: int) -> tuple[str, str, str, str]:
+    def _need(self, n: int) -> tuple[str, str]:
+        """What the need asks for, in English and Japanese."""
         found = self.need_text.get(n)
         if found is None:
             need = self.inst.needs[n]
-            found = self.need_text[n] = (need.start.isoformat(), need.end.isoformat(),
-                                         f"offers {need.language} for {need.kind}",
+            found = self.need_text[n] = (f"offers {need.language} for {need.kind}",
                                          f"{need.language}・{need.kind}を提供")
         return found
 
-    def _supply(self, s: int) -> tuple[str, str] | None:
-        if s not in self.supply_text:
-            supply = self.inst.supplies[s]
+    def _window(self, n: int, s: int) -> tuple[str, str]:
+        """The supply's availability and the need's period it covers."""
+        found = self.window_text.get((n, s))
+        if found is None:
+            need, supply = self.inst.needs[n], self.inst.supplies[s]
+            start, end = need.start.isoformat(), need.end.isoformat()
             if supply.available_from is None and supply.available_until is None:
-                self.supply_text[s] = None
+                found = (f"available with no date limit, covering the need's {start} to {end}",
+                         f"期間の制限なし（必要期間 {start}〜{end} を含む）")
             else:
-                self.supply_text[s] = (supply.available_from.isoformat() if supply.available_from else "…",
-                                       supply.available_until.isoformat() if supply.available_until else "…")
-        return self.supply_text[s]
+                since = supply.available_from.isoformat() if supply.available_from else "…"
+                until = supply.available_until.isoformat() if supply.available_until else "…"
+                found = (f"available {since} to {until}, covering the need's {start} to {end}",
+                         f"対応可能期間 {since}〜{until}（必要期間 {start}〜{end} を含む）")
+            self.window_text[(n, s)] = found
+        return found
 
-    def proposal(self, k: int, people: int) -> Proposal:
-        """The proposal for sorted arc k carrying `people`."""
+    def _counterpart(self, requester: str, association: str) -> tuple[str, str]:
+        lead = self.leads.get(requester) if self.leads is not None else None
+        if lead == association:
+            return (f"counterpart: lead supporter of {requester}", f"カウンターパート：{requester} の主担当")
+        return (f"co-supporter: the lead supporter {lead} cannot cover all of {requester}'s needs",
+                f"共同支援：主担当 {lead} だけでは {requester} のニーズを満たせないため")
+
+    def proposals(self, arcs: np.ndarray, people: np.ndarray) -> list[Proposal]:
+        """The proposals for sorted arcs `arcs` carrying `people` each, in arc order."""
         inst = self.inst
-        arc = inst.arc(k)
-        n = int(inst.arc_need[k])
-        need = inst.needs[n]
-        start, end, offers_en, offers_ja = self._need(n)
-        window = self._supply(int(inst.arc_supply[k]))
-        if window is None:
-            window_en = f"available with no date limit, covering the need's {start} to {end}"
-            window_ja = f"期間の制限なし（必要期間 {start}〜{end} を含む）"
-        else:
-            window_en = f"available {window[0]} to {window[1]}, covering the need's {start} to {end}"
-            window_ja = f"対応可能期間 {window[0]}〜{window[1]}（必要期間 {start}〜{end} を含む）"
-        stage_en, stage_ja = _STAGE_TEXT[arc.stage]
-        en = [offers_en, window_en, stage_en]
-        ja = [offers_ja, window_ja, stage_ja]
-        if need.remote:
-            en.append("remote work: no travel")
-            ja.append("遠隔支援のため移動なし")
-        else:
-            en.append(f"{arc.distance_km:.1f} km to travel")
-            ja.append(f"移動距離 {arc.distance_km:.1f} km")
-        if self.leads is not None:
-            lead = self.leads.get(need.requester)
-            if lead == arc.association_id:
-                en.append(f"counterpart: lead supporter of {need.requester}")
-                ja.append(f"カウンターパート：{need.requester} の主担当")
+        needs, supplies = inst.needs, inst.supplies
+        out = []
+        for k, n, s, stage, km, count in zip(arcs.tolist(), inst.arc_need[arcs].tolist(),
+                                             inst.arc_supply[arcs].tolist(), inst.arc_stage[arcs].tolist(),
+                                             inst.arc_km[arcs].tolist(), people.tolist(), strict=True):
+            need, supply = needs[n], supplies[s]
+            arc_en, arc_ja = inst.arc_reasons(k)
+            what_en, what_ja = self._need(n)
+            window_en, window_ja = self._window(n, s)
+            stage_en, stage_ja = _STAGE_TEXT[stage]
+            if need.remote:
+                travel_en, travel_ja = "remote work: no travel", "遠隔支援のため移動なし"
             else:
-                en.append(f"co-supporter: the lead supporter {lead} cannot cover all of {need.requester}'s "
-                          "needs")
-                ja.append(f"共同支援：主担当 {lead} だけでは {need.requester} のニーズを満たせないため")
-        # Built without the frozen dataclass __init__ (a plan may hold thousands): equal to Proposal(...).
-        proposal = _new_proposal(Proposal)
-        proposal.__dict__.update(
-            need_id=arc.need_id, supply_id=arc.supply_id, association_id=arc.association_id, headcount=people,
-            stage=arc.stage, distance_km=float(arc.distance_km),
-            reasons_en=(*arc.reasons_en, *en), reasons_ja=(*arc.reasons_ja, *ja),
-        )
-        return proposal
+                travel_en, travel_ja = f"{km:.1f} km to travel", f"移動距離 {km:.1f} km"
+            en = (*arc_en, what_en, window_en, stage_en, travel_en)
+            ja = (*arc_ja, what_ja, window_ja, stage_ja, travel_ja)
+            if self.leads is not None:
+                counterpart_en, counterpart_ja = self._counterpart(need.requester, supply.association_id)
+                en, ja = (*en, counterpart_en), (*ja, counterpart_ja)
+            # Built without the frozen dataclass __init__: equal to Proposal(...), several times faster.
+            proposal = _new_proposal(Proposal)
+            proposal.__dict__.update(
+                need_id=need.id, supply_id=supply.id, association_id=supply.association_id, headcount=count,
+                stage=stage, distance_km=km, reasons_en=en, reasons_ja=ja)
+            out.append(proposal)
+        return out
 
 
 def _distinct_associations_per_need(inst: _Instance, mask: np.ndarray) -> np.ndarray:
@@ -652,6 +681,8 @@ def _distinct_associations_per_need(inst: _Instance, mask: np.ndarray) -> np.nda
 
 def _explain_unmet(inst: _Instance, missing: np.ndarray, spare: np.ndarray, cross_block_open: bool) -> list[Unmet]:
     """Say why the missing people of each need stay uncovered (the codes of issue 4)."""
+    if not bool((missing > 0).any()):
+        return []
     stage1, stage2 = inst.arc_stage == 1, inst.arc_stage == 2
     inside_counts = _distinct_associations_per_need(inst, stage1)
     outside_counts = _distinct_associations_per_need(inst, stage2)

@@ -246,8 +246,15 @@ def test_negative_headcount_and_duplicate_ids_are_refused() -> None:
         solve([], [supply("s", "a", 1), supply("s", "b", 1)], [], cross_block_open=True)
 
 
+def test_a_very_large_headcount_is_still_solved_exactly() -> None:
+    # Weights bounded per residual cycle, not per plan, keep ten million people inside int64.
+    plan = solve([need("n", 10**7)], [supply("s", "a", 10**7)], [arc("n", "s", "a", km=1000.0)],
+                 cross_block_open=True)
+    assert plan.covered == 10**7 and plan.total_km == 10**7 * 1000.0
+
+
 def test_an_instance_too_large_for_exact_integer_costs_is_refused_not_solved_wrongly() -> None:
-    huge = 10**7
+    huge = 10**15
     with pytest.raises(MatchingInputError) as caught:
         solve([need("n", huge)], [supply("s", "a", huge)], [arc("n", "s", "a", km=1000.0)],
               cross_block_open=True)
