@@ -20,6 +20,7 @@ import json
 import os
 import platform
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -101,7 +102,10 @@ class Server:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", factory, "--factory", "--host", "127.0.0.1",
              "--port", str(self.port), "--log-level", "warning", "--ws-per-message-deflate", "false",
-             "--backlog", "4096"], cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+             # Keep-alive as long as nginx's default: with uvicorn's 5 s, a pooled client connection idle
+             # for 5 s is closed just as the client reuses it, and the POST fails with a ReadError.
+             "--backlog", "4096", "--timeout-keep-alive", "75"],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
 
     def wait_ready(self) -> None:
         """Until /readyz answers 200 (at most 60 s)."""
@@ -346,6 +350,9 @@ def main() -> int:
         finally:
             if server is not None:
                 server.stop()
+                # Keep the server's log beside the report: the scratch folder goes away.
+                args.out.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(Path(scratch) / "server.log", args.out.with_suffix(".server.log"))
             engine.dispose()
             if schema is not None:
                 with admin.begin() as connection:

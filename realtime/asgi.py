@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
@@ -15,7 +15,6 @@ from realtime.protocol import (
     CLOSE_REASONS,
     CLOSE_UNAUTHENTICATED,
     SubscriptionError,
-    encode_error,
     parse_subscription,
 )
 
@@ -52,25 +51,35 @@ async def _refuse(websocket: WebSocket, error: SubscriptionError) -> None:
         await websocket.close(error.code, CLOSE_REASONS.get(error.code, ""))
 
 
+Refused = Callable[[SubscriptionError], Awaitable[None]]
+
+
 async def serve_websocket(hub: Hub, websocket: WebSocket, principal: Principal | None, *,
                           block_members: Mapping[str, frozenset[str]] | None = None,
-                          subscribe_timeout: float = 10.0) -> int | None:
-    """Accept, authenticate, read the subscribe message, then stream until either side closes."""
+                          subscribe_timeout: float = 10.0, on_refused: Refused | None = None) -> int | None:
+    """Accept, authenticate, read the subscribe message, then stream until either side closes.
+
+    `on_refused`, if given, is awaited with the error of every refusal (no credentials, a forbidden or
+    bad subscription, no subscribe message in time) after the socket is closed: the application audits."""
     # Accept before refusing: browsers cannot see why a handshake failed, but they do see close codes.
     await websocket.accept()
     if principal is None:
+        error = SubscriptionError("credentials", "sign in or pass a valid token",
+                                  "ログインするか、有効なトークンを指定してください", code=CLOSE_UNAUTHENTICATED)
         with contextlib.suppress(Exception):
-            await websocket.send_text(encode_error(CLOSE_UNAUTHENTICATED, "credentials",
-                                                   "sign in or pass a valid token",
-                                                   "ログインするか、有効なトークンを指定してください"))
+            await websocket.send_text(error.frame())
             await websocket.close(CLOSE_UNAUTHENTICATED, CLOSE_REASONS[CLOSE_UNAUTHENTICATED])
+        if on_refused is not None:
+            await on_refused(error)
         return CLOSE_UNAUTHENTICATED
     try:
         raw = await asyncio.wait_for(websocket.receive_text(), subscribe_timeout)
     except TimeoutError:
-        await _refuse(websocket, SubscriptionError("subscribe", "no subscribe message in time",
-                                                   "購読メッセージが時間内に届きませんでした",
-                                                   code=CLOSE_IDLE_TIMEOUT))
+        error = SubscriptionError("subscribe", "no subscribe message in time",
+                                  "購読メッセージが時間内に届きませんでした", code=CLOSE_IDLE_TIMEOUT)
+        await _refuse(websocket, error)
+        if on_refused is not None:
+            await on_refused(error)
         return CLOSE_IDLE_TIMEOUT
     except (WebSocketDisconnect, RuntimeError, KeyError):
         return None
@@ -79,6 +88,8 @@ async def serve_websocket(hub: Hub, websocket: WebSocket, principal: Principal |
         hub.authorize(principal, subscription)
     except SubscriptionError as error:
         await _refuse(websocket, error)
+        if on_refused is not None:
+            await on_refused(error)
         return error.code
 
     subscriber = hub.subscribe(StarletteOutlet(websocket), principal, subscription)

@@ -7,9 +7,9 @@ from fastapi import APIRouter
 from coordinator.associations.models import AssociationPublic
 from coordinator.associations.service import get_association, list_associations
 from coordinator.auth.deps import CurrentUser
-from coordinator.db import SessionDep
+from coordinator.db import SessionDep, SessionRoute
 
-router = APIRouter(prefix="/api/v1/associations", tags=["associations"])
+router = APIRouter(prefix="/api/v1/associations", tags=["associations"], route_class=SessionRoute)
 
 
 @router.get("", response_model=list[AssociationPublic])

@@ -7,9 +7,9 @@ from fastapi import APIRouter, Request, Response
 from coordinator.auth.deps import CurrentUser, settings_of
 from coordinator.auth.models import LoginRequest, UserPublic
 from coordinator.auth.sessions import SignInPolicy, sign_in, sign_out
-from coordinator.db import SessionDep
+from coordinator.db import SessionDep, SessionRoute
 
-router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"], route_class=SessionRoute)
 
 
 @router.post("/login", response_model=UserPublic)

@@ -8,12 +8,12 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from coordinator.auth.deps import CurrentUser
-from coordinator.db import SessionDep
+from coordinator.db import SessionDep, SessionRoute
 from coordinator.disasters import service
 from coordinator.disasters.models import DisasterCreate, DisasterPublic, DisasterSummary, DisasterUpdate
 from coordinator.events.models import EventPublic
 
-router = APIRouter(prefix="/api/v1/disasters", tags=["disasters"])
+router = APIRouter(prefix="/api/v1/disasters", tags=["disasters"], route_class=SessionRoute)
 
 
 class Timeline(BaseModel):

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Body, FastAPI
 from sqlmodel import Session
 
 from coordinator.auth.deps import CurrentUser
-from coordinator.db import SessionDep, get_engine
+from coordinator.db import SessionDep, SessionRoute, get_engine
 from coordinator.dispatches import service
 from coordinator.dispatches.models import (
     DispatchAccept,
@@ -62,7 +62,7 @@ async def overdue_watch(app: FastAPI) -> AsyncIterator[None]:
             await task
 
 
-router = APIRouter(prefix="/api/v1", tags=["dispatches"], lifespan=overdue_watch)
+router = APIRouter(prefix="/api/v1", tags=["dispatches"], lifespan=overdue_watch, route_class=SessionRoute)
 
 
 @router.post("/disasters/{disaster_id}/dispatches", response_model=DispatchPublic, status_code=201)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from coordinator.auth.deps import CurrentUser
-from coordinator.db import SessionDep
+from coordinator.db import SessionDep, SessionRoute
 from coordinator.exports import service
 
-router = APIRouter(prefix="/api/v1/disasters", tags=["exports"])
+router = APIRouter(prefix="/api/v1/disasters", tags=["exports"], route_class=SessionRoute)
 
 
 def _attachment(content: bytes, media_type: str, filename: str) -> Response:

@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Body
 
 from coordinator.auth.deps import CurrentUser
-from coordinator.db import SessionDep
+from coordinator.db import SessionDep, SessionRoute
 from coordinator.matching import service
 from coordinator.matching.models import PlanPublic, PlanRequest
 
-router = APIRouter(prefix="/api/v1", tags=["matching"])
+router = APIRouter(prefix="/api/v1", tags=["matching"], route_class=SessionRoute)
 
 
 @router.post("/disasters/{disaster_id}/plan", response_model=PlanPublic)

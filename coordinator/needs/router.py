@@ -8,11 +8,11 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from coordinator.auth.deps import CurrentUser
-from coordinator.db import SessionDep
+from coordinator.db import SessionDep, SessionRoute
 from coordinator.needs import service
 from coordinator.needs.models import NeedCreate, NeedPublic, NeedRevisionPublic, NeedUpdate
 
-router = APIRouter(prefix="/api/v1", tags=["needs"])
+router = APIRouter(prefix="/api/v1", tags=["needs"], route_class=SessionRoute)
 
 
 class NeedCancel(BaseModel):

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from coordinator.auth.deps import CurrentUser
-from coordinator.db import SessionDep
+from coordinator.db import SessionDep, SessionRoute
 from coordinator.offers import service
 from coordinator.offers.models import (
     OfferCreate,
@@ -20,7 +20,7 @@ from coordinator.offers.models import (
     StandingCapacityUpdate,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["offers"])
+router = APIRouter(prefix="/api/v1", tags=["offers"], route_class=SessionRoute)
 
 
 class OfferWithdraw(BaseModel):

@@ -20,7 +20,7 @@ from sqlmodel import Session
 from coordinator.associations.models import SECRETARIAT_ID
 from coordinator.auth.deps import OptionalUser, settings_of
 from coordinator.auth.models import ROLE_STAFF, User
-from coordinator.db import SessionDep
+from coordinator.db import SessionDep, SessionRoute
 from coordinator.disasters.models import Disaster
 from coordinator.disasters.reference import current_agreement
 from coordinator.disasters.service import get_disaster, list_disasters
@@ -40,7 +40,7 @@ templates = Environment(
     loader=FileSystemLoader(WEB_DIR / "templates"), autoescape=True, trim_blocks=True, lstrip_blocks=True
 )
 templates.globals["arrow_geometry"] = arrow_geometry
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=SessionRoute)
 
 
 def _has_route(app: FastAPI, path: str) -> bool:

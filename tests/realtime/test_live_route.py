@@ -12,16 +12,17 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 from websockets.asyncio.client import ClientConnection, connect
 
 from agreements import load_agreement
 from coordinator.app import create_app
 from coordinator.auth.service import create_user
 from coordinator.db import make_engine
+from coordinator.events.models import Event
 from coordinator.events.service import record_event
 from coordinator.settings import Settings, get_settings
-from realtime.protocol import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
+from realtime.protocol import CLOSE_BAD_SUBSCRIPTION, CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
 
 # The migrated SQLite template with the associations lives with the coordinator tests.
 from tests.coordinator.conftest import _sqlite_template, create_user_with_token, live_db_url  # noqa: F401
@@ -128,6 +129,35 @@ async def test_session_cookie_from_login_authenticates_until_logout(engine: Engi
             assert (await http.post("/api/v1/auth/logout")).status_code == 204
             after_logout = await _cookie_client(url, cookie)
             assert (await close_code_of(after_logout))[0] == CLOSE_UNAUTHENTICATED
+
+
+async def test_every_refused_socket_is_audited_as_auth_denied(engine: Engine) -> None:
+    password = "correct horse battery staple"
+    with Session(engine) as session:
+        user_id = create_user(session, login="ishikawa-night", display_name="石川夜間", role="staff",
+                              association_id=ISHIKAWA, password=password).id
+    _, staff_token = create_user_with_token(engine, "staff", ISHIKAWA)
+    with running_app(engine) as (base, url):
+        async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+            ok(await http.post("/api/v1/auth/login", json={"login": "ishikawa-night", "password": password}))
+            cookie = http.cookies["ouen_session"]
+        stranger = await open_client(url, "ouen_not-a-real-token", {"mode": "live"})
+        assert (await close_code_of(stranger))[0] == CLOSE_UNAUTHENTICATED
+        hijacker = await _cookie_client(url, cookie, origin="https://evil.example")
+        assert (await close_code_of(hijacker))[0] == CLOSE_FORBIDDEN
+        # A malformed subscription is bad input, not a permission denial: closed, but not audited.
+        clumsy = await open_client(url, staff_token, {"mode": "sideways"})
+        assert (await close_code_of(clumsy))[0] == CLOSE_BAD_SUBSCRIPTION
+    with Session(engine) as session:
+        rows = list(session.exec(select(Event).where(Event.type == "auth.denied").order_by(col(Event.seq))))
+    assert [(r.payload["method"], r.payload["path"], r.payload["status"], r.payload["reason"],
+             r.payload["credential"], r.payload["field"]) for r in rows] == [
+        ("WEBSOCKET", "/api/v1/live", 401, "unauthenticated", "none", "credentials"),
+        ("WEBSOCKET", "/api/v1/live", 403, "cross_site_request", "cookie", "origin")]
+    # The hijacked cookie names its user; the credential itself is never stored.
+    assert [r.actor_user_id for r in rows] == [None, user_id]
+    assert all(r.entity_id and r.entity_id != "unknown" for r in rows)  # the connection's request id
+    assert all("ouen_" not in str(r.payload) and cookie not in str(r.payload) for r in rows)
 
 
 # -- live visibility equals the HTTP timeline's, for every role ---------------------------------------------
