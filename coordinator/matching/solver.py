@@ -180,10 +180,6 @@ class _Instance:
     arc_stage: np.ndarray
     arc_km: np.ndarray
 
-    def arc(self, k: int) -> Arc:
-        """The caller's Arc object of sorted arc k."""
-        return self.arcs[int(self.arc_order[k])]
-
     def arc_reasons(self, k: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """(reasons_en, reasons_ja) of sorted arc k, read from an ArcTable without building an Arc."""
         original = int(self.arc_order[k])

@@ -14,14 +14,7 @@ import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-# The real-server fixtures live with the coordinator tests; importing them makes them usable here.
-from tests.coordinator.conftest import (  # noqa: F401
-    ServerProcess,
-    _sqlite_template,
-    live_db_url,
-    live_make_user,
-    server_factory,
-)
+from tests.coordinator.conftest import ServerProcess
 from tests.realtime.harness import open_client, read_until_live
 
 pytestmark = pytest.mark.slow
@@ -30,8 +23,8 @@ ISHIKAWA = "pref_ishikawa"
 KILL_AFTER_ACKNOWLEDGED = 40  # writes acknowledged before the kill; the stream keeps going meanwhile
 
 
-def test_acknowledged_writes_survive_kill_9(live_db_url: str, live_make_user,  # noqa: F811
-                                            server_factory: Callable[..., ServerProcess]) -> None:  # noqa: F811
+def test_acknowledged_writes_survive_kill_9(live_db_url: str, live_make_user,
+                                            server_factory: Callable[..., ServerProcess]) -> None:
     secretariat = {"Authorization": f"Bearer {live_make_user('secretariat', 'clair')[1]}"}
     ishikawa = {"Authorization": f"Bearer {live_make_user('staff', ISHIKAWA)[1]}"}
     server = server_factory(live_db_url)
@@ -101,7 +94,7 @@ def test_acknowledged_writes_survive_kill_9(live_db_url: str, live_make_user,  #
 
 
 async def test_dashboards_cut_off_by_kill_9_resume_with_every_acknowledged_need_once(
-        live_db_url: str, live_make_user, server_factory: Callable[..., ServerProcess]) -> None:  # noqa: F811
+        live_db_url: str, live_make_user, server_factory: Callable[..., ServerProcess]) -> None:
     """Two dashboards watch a write stream; the server is killed mid-stream; each reconnects to the
     restarted server with `since` = the last seq it saw and ends with a need.created event for every
     acknowledged write, no seq twice, in order (issue 8: clients resume)."""

@@ -9,15 +9,6 @@ from typing import Any
 import httpx
 import pytest
 
-# The real-server fixtures live with the coordinator tests; importing them makes them usable here.
-from tests.coordinator.conftest import (  # noqa: F401
-    _sqlite_template,
-    live_db_url,
-    live_make_user,
-    live_server,
-    server_factory,
-)
-
 pytestmark = pytest.mark.slow
 
 ISHIKAWA, TOYAMA, FUKUI = "pref_ishikawa", "pref_toyama", "pref_fukui"
@@ -34,7 +25,7 @@ def ok(response: httpx.Response, status: int = 200) -> Any:
     return response.json()
 
 
-def test_declaration_to_fulfilled_need_over_http(live_server: str, live_make_user) -> None:  # noqa: F811
+def test_declaration_to_fulfilled_need_over_http(live_server: str, live_make_user) -> None:
     today = date.today().isoformat()
     with httpx.Client(base_url=live_server, timeout=30) as http:
         secretariat = bearer(live_make_user("secretariat", "clair")[1])

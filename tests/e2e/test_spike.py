@@ -15,14 +15,7 @@ from datetime import date
 import httpx
 import pytest
 
-# The real-server fixtures live with the coordinator tests; importing them makes them usable here.
-from tests.coordinator.conftest import (  # noqa: F401
-    ServerProcess,
-    _sqlite_template,
-    live_db_url,
-    live_make_user,
-    server_factory,
-)
+from tests.coordinator.conftest import ServerProcess
 
 pytestmark = pytest.mark.slow
 
@@ -31,7 +24,7 @@ WRITERS = 160  # well above anyio's 40 worker threads and the 15 pooled SQLite c
 
 
 async def test_every_one_of_a_spike_of_concurrent_writers_is_answered(
-        live_db_url: str, live_make_user, server_factory: Callable[..., ServerProcess]) -> None:  # noqa: F811
+        live_db_url: str, live_make_user, server_factory: Callable[..., ServerProcess]) -> None:
     secretariat = live_make_user("secretariat", "clair")[1]
     staff = [live_make_user("staff", ISHIKAWA)[1] for _ in range(8)]
     server = server_factory(live_db_url)
