@@ -19,10 +19,20 @@ MESSAGES_DIR = Path(__file__).resolve().parent / "messages"
 
 @lru_cache(maxsize=len(LANGUAGES))
 def catalogue(language: str) -> Mapping[str, str]:
-    """The messages of one language (read once from messages/<language>.json)."""
+    """The messages of one language: messages/<language>.json plus every messages/<area>.<language>.json.
+
+    One file per area (e.g. notifications.ja.json) keeps features apart; a key defined twice is an error.
+    """
     if language not in LANGUAGES:
         raise ValueError(f"language must be one of {LANGUAGES}, got {language!r}")
-    return json.loads((MESSAGES_DIR / f"{language}.json").read_text(encoding="utf-8"))
+    files = [MESSAGES_DIR / f"{language}.json", *sorted(MESSAGES_DIR.glob(f"*.{language}.json"))]
+    merged: dict[str, str] = {}
+    for path in files:
+        for key, text in json.loads(path.read_text(encoding="utf-8")).items():
+            if key in merged:
+                raise ValueError(f"{path.name}: message key {key!r} is defined twice in the {language} catalogue")
+            merged[key] = text
+    return merged
 
 
 def language_of(connection: HTTPConnection) -> str:

@@ -73,6 +73,23 @@ def test_catalogues_have_the_same_keys_and_placeholders() -> None:
         assert set(re.findall(r"\{(\w+)\}", ja[key])) == set(re.findall(r"\{(\w+)\}", en[key])), key
 
 
+def test_area_catalogues_merge_and_a_key_defined_twice_is_refused(tmp_path: Path, monkeypatch) -> None:
+    from coordinator.web import i18n
+
+    (tmp_path / "ja.json").write_text('{"a.one": "一"}', encoding="utf-8")
+    (tmp_path / "extra.ja.json").write_text('{"b.two": "二"}', encoding="utf-8")
+    monkeypatch.setattr(i18n, "MESSAGES_DIR", tmp_path)
+    i18n.catalogue.cache_clear()
+    try:
+        assert i18n.catalogue("ja") == {"a.one": "一", "b.two": "二"}
+        (tmp_path / "again.ja.json").write_text('{"a.one": "もう一度"}', encoding="utf-8")
+        i18n.catalogue.cache_clear()
+        with pytest.raises(ValueError, match="a.one"):
+            i18n.catalogue("ja")
+    finally:
+        i18n.catalogue.cache_clear()
+
+
 def test_every_message_the_pages_use_is_in_the_catalogue() -> None:
     keys = set(catalogue("ja"))
     used: set[str] = set()
