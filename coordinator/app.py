@@ -29,6 +29,7 @@ DOMAIN_ROUTERS = (
     "coordinator.dispatches.router",
     "coordinator.matching.router",
     "coordinator.exports.router",
+    "coordinator.places.router",
 )
 
 # FastAPI's own /docs page loads Swagger UI from a CDN; this one is self-contained so it works offline.

@@ -189,3 +189,42 @@ def _by_code(table: MunicipalityTable, digits: str, key: str, field_name: str) -
     if found is None:
         raise GeoError(field_name, f"unknown municipality code {key!r}", f"市区町村コード {key!r} が見つかりません")
     return found
+
+
+def kana_key(text: str) -> str:
+    """Search form of a name or reading: normalise_key, then katakana folded to hiragana (ワジマ → わじま)."""
+    return "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in normalise_key(text))
+
+
+@lru_cache(maxsize=8)
+def _search_keys(data_dir: Path) -> tuple[tuple[Municipality, tuple[str, ...]], ...]:
+    prefectures = load_prefecture_table(data_dir).by_code
+    keys = []
+    for m in load_municipality_table(data_dir).items:
+        pref_name = prefectures[m.pref_code].name_ja
+        names = {kana_key(m.name_ja), kana_key(pref_name + m.name_ja), kana_key(m.name_kana)}
+        if m.is_ward:  # a ward is also found by its own name ("中央区"), not only "札幌市中央区"
+            names.add(kana_key(m.name_ja.split()[-1]))
+        keys.append((m, tuple(sorted(n for n in names if n))))
+    return tuple(keys)
+
+
+def search_municipalities(query: str, *, prefecture_code: str | None = None, limit: int = 20,
+                          data_dir: str | Path | None = None) -> list[Municipality]:
+    """Municipalities whose name (kanji, with or without its prefecture) or reading (hiragana or katakana)
+    starts with or contains `query`: exact matches first, then prefixes, then substrings, each in code order."""
+    text = kana_key(query)
+    if not text or limit < 1:
+        return []
+    ranked: list[tuple[int, str, Municipality]] = []
+    for m, names in _search_keys(resolve_data_dir(data_dir)):
+        if prefecture_code is not None and m.pref_code != prefecture_code:
+            continue
+        if text in names:
+            ranked.append((0, m.code, m))
+        elif any(name.startswith(text) for name in names):
+            ranked.append((1, m.code, m))
+        elif any(text in name for name in names):
+            ranked.append((2, m.code, m))
+    ranked.sort(key=lambda item: item[:2])
+    return [m for _, _, m in ranked[:limit]]

@@ -79,6 +79,17 @@ class DisasterCreate(SQLModel):
     area: AreaInput
 
 
+class DisasterPreviewRequest(SQLModel):
+    """A declaration to preview: like DisasterCreate, but name and kind may still be empty."""
+
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    name: str | None = Field(default=None, max_length=200)
+    kind: DisasterKind | None = None
+    mode: Mode = "live"
+    area: AreaInput
+
+
 class DisasterUpdate(SQLModel):
     """Editable after declaration: only the name (area and roles are fixed at declaration)."""
 

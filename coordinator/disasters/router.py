@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
@@ -10,7 +10,13 @@ from pydantic import BaseModel
 from coordinator.auth.deps import CurrentUser
 from coordinator.db import SessionDep, SessionRoute
 from coordinator.disasters import service
-from coordinator.disasters.models import DisasterCreate, DisasterPublic, DisasterSummary, DisasterUpdate
+from coordinator.disasters.models import (
+    DisasterCreate,
+    DisasterPreviewRequest,
+    DisasterPublic,
+    DisasterSummary,
+    DisasterUpdate,
+)
 from coordinator.events.models import EventPublic
 
 router = APIRouter(prefix="/api/v1/disasters", tags=["disasters"], route_class=SessionRoute)
@@ -27,6 +33,12 @@ class Timeline(BaseModel):
 def declare(data: DisasterCreate, session: SessionDep, user: CurrentUser) -> DisasterPublic:
     """Declare a disaster (or a drill) for an area."""
     return DisasterPublic.model_validate(service.declare_disaster(session, data=data, actor=user))
+
+
+@router.post("/preview")
+def preview(data: DisasterPreviewRequest, user: CurrentUser) -> dict[str, Any]:
+    """What declaring this area would do: affected associations, acting coordinators, secretariat; stores nothing."""
+    return service.preview_for(data=data, actor=user)
 
 
 @router.get("", response_model=list[DisasterPublic])

@@ -3,16 +3,31 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from agreements import AgreementError, NoCoordinatorLeft, acting_roles
+from agreements import ActingRoles, AgreementError, NoCoordinatorLeft, acting_roles
 from coordinator.auth.models import User
 from coordinator.disasters import policy
-from coordinator.disasters.models import AreaInput, Disaster, DisasterCreate, DisasterPublic, DisasterUpdate
-from coordinator.disasters.reference import GeoError, all_association_ids, current_agreement, resolve_area
+from coordinator.disasters.models import (
+    AreaInput,
+    Disaster,
+    DisasterCreate,
+    DisasterPreviewRequest,
+    DisasterPublic,
+    DisasterUpdate,
+)
+from coordinator.disasters.preview import declaration_preview
+from coordinator.disasters.reference import (
+    AffectedArea,
+    GeoError,
+    all_association_ids,
+    current_agreement,
+    resolve_area,
+)
 from coordinator.errors import Conflict, Forbidden, Invalid, NotFound
 from coordinator.events.models import Event, utcnow
 from coordinator.events.service import events_since, record_event
@@ -74,19 +89,43 @@ def _acting_roles(*, affected: frozenset[str] | tuple[()], prefectures: Any, on:
                        field="agreement") from exc
 
 
-def declare_disaster(session: Session, *, data: DisasterCreate, actor: User,
-                     today: date | None = None) -> Disaster:
-    """Resolve the area, derive acting roles, store the disaster and its event in one transaction."""
-    on = today or utcnow().date()
-    area = _resolve_area(data.area)
+@dataclass(frozen=True)
+class Declaration:
+    """An area resolved for a declaration: affected places and associations, and the acting roles."""
+
+    area: AffectedArea
+    roles: ActingRoles
+    normal: ActingRoles
+
+    @property
+    def coordinator_associations(self) -> set[str]:
+        """Designated and acting coordinators of every block (who may declare, with the secretariat)."""
+        return ({c.association_id for c in self.normal.coordinators.values()}
+                | {c.association_id for c in self.roles.coordinators.values()})
+
+
+def resolve_declaration(area_input: AreaInput, *, on: date) -> Declaration:
+    """The one resolution behind both declaring and previewing: area, affected associations, roles."""
+    area = _resolve_area(area_input)
     if not area.association_ids:
         raise Invalid("area: no association is affected by this area",
                       "area：この区域に該当する地域国際化協会がありません", field="area")
     normal = _acting_roles(affected=(), prefectures=(), on=on)
     roles = _acting_roles(affected=area.association_ids, prefectures=area.prefecture_codes, on=on)
-    coordinators = {c.association_id for c in normal.coordinators.values()}
-    coordinators |= {c.association_id for c in roles.coordinators.values()}
-    policy.ensure_can_declare(actor, coordinator_associations=coordinators)
+    return Declaration(area=area, roles=roles, normal=normal)
+
+
+def authorise_declaration(actor: User, declaration: Declaration, *, mode: str) -> None:
+    """Whether `actor` may declare (or preview) this declaration; Forbidden otherwise."""
+    policy.ensure_can_declare(actor, coordinator_associations=declaration.coordinator_associations)
+
+
+def declare_disaster(session: Session, *, data: DisasterCreate, actor: User,
+                     today: date | None = None) -> Disaster:
+    """Resolve the area, derive acting roles, store the disaster and its event in one transaction."""
+    declaration = resolve_declaration(data.area, on=today or utcnow().date())
+    authorise_declaration(actor, declaration, mode=data.mode)
+    area, roles = declaration.area, declaration.roles
     disaster = Disaster(
         name=data.name.strip(), kind=data.kind, mode=data.mode, status="open",
         area_input=data.area.model_dump(mode="json", exclude_none=True),
@@ -102,6 +141,19 @@ def declare_disaster(session: Session, *, data: DisasterCreate, actor: User,
     session.commit()
     session.refresh(disaster)
     return disaster
+
+
+def preview_declaration(*, area: AreaInput, mode: str, today: date | None = None) -> dict[str, Any]:
+    """What declaring this area would do, without storing anything: affected prefectures, associations
+    and municipalities (count), the acting coordinator of each block and the acting secretariat, warnings."""
+    return declaration_preview(resolve_declaration(area, on=today or utcnow().date()), mode=mode)
+
+
+def preview_for(*, data: DisasterPreviewRequest, actor: User, today: date | None = None) -> dict[str, Any]:
+    """preview_declaration for a caller who may declare (same authority as declaring)."""
+    declaration = resolve_declaration(data.area, on=today or utcnow().date())
+    authorise_declaration(actor, declaration, mode=data.mode)
+    return declaration_preview(declaration, mode=data.mode)
 
 
 def _record(session: Session, disaster: Disaster, type: str, actor: User | None) -> None:

@@ -1,0 +1,1 @@
+"""Place search: municipalities and wards by name or reading, for area pickers and need forms."""
