@@ -1,12 +1,18 @@
 """Matching benchmark: regional (63 associations) and municipal (1,741 supplier units) instances.
 
 Run from the repository root:  python bench/matching.py [--out bench/results/matching.json] [--runs 7]
+A/B against an earlier commit:  python bench/matching.py --against REV [--rounds 3] [--runs 7]
 
 Seeded synthetic instances over data/associations.csv and data/municipalities.csv. For each scale it
 measures, as the median of --runs runs: eligibility (this file's stand-in for the agreement rules),
 network building (`build_arcs`), solving (`solve`), and end-to-end = network building + solving; peak
 Python memory (tracemalloc, one extra untimed run) and the process's peak RSS; and it compares the
 optimal plan with two first-come greedy baselines. Prints the JSON and writes it to --out.
+
+With --against REV the same instances (this file's) are solved by this tree's `coordinator.matching` and by
+REV's (exported with `git archive` into a temporary directory; the repository is not touched), in
+alternating subprocesses for --rounds rounds, and the report gives each scale's end-to-end and solve
+medians of both and their ratio (this / REV), so that the machine's load affects both sides alike.
 """
 
 from __future__ import annotations
@@ -18,8 +24,11 @@ import os
 import platform
 import random
 import resource
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 import tracemalloc
 from collections import defaultdict
@@ -308,12 +317,65 @@ def _count_codes(plan: Plan) -> dict[str, int]:
 TARGETS_MS = {"regional": 20.0, "municipal": 500.0}
 
 
+def against(rev: str, *, rounds: int, runs: int, seed: int) -> dict[str, Any]:
+    """This tree versus commit `rev` on the same instances, in alternating subprocesses."""
+    commit = subprocess.run(["git", "rev-parse", "--short", rev], cwd=ROOT, check=True, capture_output=True,
+                            text=True).stdout.strip()
+    here = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, check=True, capture_output=True,
+                          text=True).stdout.strip()
+    dirty = bool(subprocess.run(["git", "status", "--porcelain", "coordinator"], cwd=ROOT, check=True,
+                                capture_output=True, text=True).stdout.strip())
+    with tempfile.TemporaryDirectory(prefix="ouen-bench-") as tmp:
+        old_root = Path(tmp)
+        archive = subprocess.run(["git", "archive", commit, "coordinator", "agreements", "data"], cwd=ROOT,
+                                 check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(old_root)], input=archive, check=True)
+        # This file, so that both sides solve the very same instances.
+        (old_root / "bench").mkdir()
+        shutil.copy(Path(__file__), old_root / "bench" / "matching.py")
+        sides = {"this": ROOT, "base": old_root}
+        samples: dict[str, list[dict[str, Any]]] = {"this": [], "base": []}
+        for round_ in range(rounds):
+            for side in (("this", "base") if round_ % 2 == 0 else ("base", "this")):
+                out = Path(tmp) / f"{side}-{round_}.json"
+                env = {**os.environ, "PYTHONPATH": str(sides[side])}
+                subprocess.run([sys.executable, str(sides[side] / "bench" / "matching.py"), "--runs", str(runs),
+                                "--seed", str(seed), "--out", str(out)], cwd=sides[side], env=env, check=True,
+                               stdout=subprocess.DEVNULL)
+                samples[side].append(json.loads(out.read_text(encoding="utf-8")))
+    report: dict[str, Any] = {
+        "benchmark": "matching A/B",
+        "this": here + (" + uncommitted changes" if dirty else ""), "base": commit, "rounds": rounds,
+        "runs_per_round": runs, "load_average_after": [round(x, 2) for x in os.getloadavg()], "scales": {}}
+    for scale in samples["this"][0]["scales"]:
+        row: dict[str, Any] = {}
+        for metric in ("end_to_end", "solve", "build_arcs"):
+            this = statistics.median(s["scales"][scale]["median_ms"][metric] for s in samples["this"])
+            base = statistics.median(s["scales"][scale]["median_ms"][metric] for s in samples["base"])
+            row[metric] = {"this_ms": round(this, 2), "base_ms": round(base, 2), "ratio": round(this / base, 3)}
+        row["plan_this"] = samples["this"][0]["scales"][scale]["optimal"]
+        row["plan_base"] = samples["base"][0]["scales"][scale]["optimal"]
+        report["scales"][scale] = row
+    return report
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "matching.json"))
+    parser.add_argument("--out", default=None, help="report file (default bench/results/matching.json, or "
+                        "matching_ab.json with --against)")
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--seed", type=int, default=20240101)
+    parser.add_argument("--against", metavar="REV", help="compare with this git commit (A/B in one run)")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per side with --against")
     args = parser.parse_args(argv)
+    if args.against:
+        report = against(args.against, rounds=args.rounds, runs=args.runs, seed=args.seed)
+        text = json.dumps(report, ensure_ascii=False, indent=2)
+        out = Path(args.out or ROOT / "bench" / "results" / "matching_ab.json")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text + "\n", encoding="utf-8")
+        print(text)
+        return report
 
     results: dict[str, Any] = {
         "benchmark": "matching",
@@ -336,7 +398,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     results["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     results["meets_memory_target_1gb"] = results["peak_rss_mb"] < 1024
     text = json.dumps(results, ensure_ascii=False, indent=2)
-    out = Path(args.out)
+    out = Path(args.out or ROOT / "bench" / "results" / "matching.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text + "\n", encoding="utf-8")
     print(text)

@@ -4,7 +4,8 @@ Pure Python (OR-Tools for the flow); no database and no HTTP here.
 """
 
 from coordinator.matching.network import ArcTable, Candidate, CandidateVector, Eligibility, build_arcs
-from coordinator.matching.solver import (
+from coordinator.matching.solver import solve
+from coordinator.matching.types import (
     UNMET_CODES,
     Arc,
     Fixed,
@@ -14,7 +15,6 @@ from coordinator.matching.solver import (
     Proposal,
     SupplyInput,
     Unmet,
-    solve,
 )
 
 __all__ = [

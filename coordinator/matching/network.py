@@ -15,7 +15,7 @@ from typing import Any, Protocol, overload
 
 import numpy as np
 
-from coordinator.matching.solver import Arc, NeedInput, SupplyInput
+from coordinator.matching.types import Arc, NeedInput, SupplyInput
 
 # Open ends of an availability window, as ordinals that compare below/above every real date.
 _OPEN_START = -1

@@ -50,7 +50,8 @@ from coordinator.matching.models import (
     Text,
 )
 from coordinator.matching.network import CandidateVector, build_arcs
-from coordinator.matching.solver import Fixed, MatchingInputError, NeedInput, Plan, SupplyInput, solve
+from coordinator.matching.solver import solve
+from coordinator.matching.types import Fixed, MatchingInputError, NeedInput, Plan, SupplyInput
 from coordinator.needs.models import Need
 from coordinator.offers.models import Offer, StandingCapacity
 

@@ -19,7 +19,7 @@ from coordinator.cli.plan import system_secretariat
 from coordinator.db import make_engine
 from coordinator.errors import Invalid
 from coordinator.matching.service import PlanInputs, _solve
-from coordinator.matching.solver import NeedInput
+from coordinator.matching.types import NeedInput
 from coordinator.migrations import upgrade_engine
 from coordinator.needs.models import NeedCreate
 from coordinator.needs.service import create_need
