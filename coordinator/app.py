@@ -15,6 +15,7 @@ from coordinator.associations.router import router as associations_router
 from coordinator.auth.router import router as auth_router
 from coordinator.db import make_engine
 from coordinator.errors import DomainError, install_error_handlers
+from coordinator.idempotency.middleware import install_idempotency
 from coordinator.live.router import router as live_router
 from coordinator.live.setup import live_for_app, start_live, stop_live
 from coordinator.ops import install_operations
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         """A self-hosted list of the API's endpoints, read from /openapi.json."""
         return HTMLResponse(DOCS_PAGE)
 
+    install_idempotency(app)  # Idempotency-Key on POST/PATCH, inside CSRF (docs/api.md)
     install_web(app)  # the web pages ("/", dashboard, association page, ...) and /static (coordinator/web)
     # /readyz, /metrics, JSON logs with request ids, security headers, CSRF, denial audit (docs/operations.md)
     install_operations(app, inline_pages=(DOCS_PAGE,))

@@ -9,6 +9,7 @@ import coordinator.auth.models
 import coordinator.disasters.models
 import coordinator.dispatches.models
 import coordinator.events.models
+import coordinator.idempotency.models
 import coordinator.needs.models
 import coordinator.offers.models  # noqa: F401
 

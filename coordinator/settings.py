@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     # the request's own Host; needed only when a proxy rewrites Host.
     trusted_origins: list[str] = []
     hsts_seconds: int = 31_536_000  # Strict-Transport-Security max-age, sent only when cookie_secure
+    # How long an Idempotency-Key and its answer are kept (docs/api.md "Idempotency-Key").
+    idempotency_days: int = 7
 
 
 @lru_cache

@@ -1,4 +1,5 @@
-"""Remove every trace of one drill: its disaster, needs and their revisions, offers, dispatches and events
+"""Remove every trace of one drill: its disaster, needs and their revisions, offers, dispatches, events and
+the stored answers of its idempotent requests
 (the runner's simulated actors are never stored, so there are no accounts to remove). Refuses a live disaster."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from coordinator.disasters.models import Disaster
 from coordinator.dispatches.models import Dispatch
 from coordinator.drills.eventlog import load_drill
 from coordinator.events.models import Event
+from coordinator.idempotency.models import IdempotencyRecord
 from coordinator.needs.models import Need, NeedRevision
 from coordinator.offers.models import Offer
 
@@ -31,6 +33,8 @@ def purge_drill(session: Session, *, drill_id: int) -> dict[str, int]:
     run("need_revisions", delete(NeedRevision).where(col(NeedRevision.need_id).in_(need_ids)))
     run("needs", delete(Need).where(col(Need.disaster_id) == drill_id))
     run("offers", delete(Offer).where(col(Offer.disaster_id) == drill_id))
+    # Stored answers of the drill's requests (they may hold its contacts).
+    run("idempotency_keys", delete(IdempotencyRecord).where(col(IdempotencyRecord.disaster_id) == drill_id))
     run("events", delete(Event).where(col(Event.disaster_id) == drill_id))
     run("disasters", delete(Disaster).where(col(Disaster.id) == drill_id, col(Disaster.mode) == "drill"))
     session.commit()
