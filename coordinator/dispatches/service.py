@@ -1,4 +1,8 @@
-"""Dispatch use cases: propose, move along the lifecycle, read, list, flag overdue requests, roll-ups.
+"""Dispatch use cases: propose, move along the lifecycle, read, list, flag overdue requests.
+
+The one entry point for the dispatch lifecycle (issue 13, item 1): every dispatch row is created and every
+state is changed here, through the transition table (`transitions.py`), with its event written by the one
+`_record` below. A plan commit calls `replace_proposals`.
 
 Concurrency (issue 3, item 6: two concurrent acceptances of the same capacity, exactly one wins): every
 transition locks its dispatch row (SELECT ... FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already
@@ -10,8 +14,9 @@ offers, need) and the event table last, so no two use cases can wait on each oth
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,12 +31,14 @@ from coordinator.disasters.service import get_disaster, get_open_disaster
 from coordinator.dispatches import policy
 from coordinator.dispatches.models import Dispatch, DispatchCreate, DispatchPublic
 from coordinator.dispatches.transitions import (
+    ACCEPTED_STATES,
     COMMITTED_STATES,
-    STAMP_OF_STATE,
     DispatchAction,
     DispatchState,
     allowed_actions,
     next_state,
+    state_values,
+    transition_values,
 )
 from coordinator.errors import Conflict, DomainError, Invalid, InvalidTransition, NotFound
 from coordinator.events.models import utcnow
@@ -42,8 +49,22 @@ from coordinator.offers.models import Offer
 # Actions that start or widen a commitment: the disaster must still be open. Progress of people already
 # committed (depart, arrive, complete), declines and cancellations stay possible after closing.
 _NEEDS_OPEN_DISASTER = frozenset({DispatchAction.approve, DispatchAction.request, DispatchAction.accept})
-# People who count against a need's headcount: committed and already completed.
-_NEED_COUNTED_STATES = frozenset({*COMMITTED_STATES, DispatchState.completed})
+REPLACED_REASON = "replaced by a new support plan / 新しい支援計画で置き換え"
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A dispatch to propose: how many of a supplier's people go to which need, and why."""
+
+    need_id: int
+    requester_id: str
+    supplier_id: str
+    offer_id: int | None
+    headcount: int
+    stage: int
+    distance_km: float | None
+    reasons: list[dict[str, str]]
+    notes: str | None = None
 
 
 def public(dispatch: Dispatch) -> DispatchPublic:
@@ -133,7 +154,7 @@ def committed_people(session: Session, *, disaster_id: int, supplier_id: str,
     """People a supplier has accepted, en route or on site for a disaster."""
     query = select(func.coalesce(func.sum(Dispatch.headcount), 0)).where(
         Dispatch.disaster_id == disaster_id, Dispatch.supplier_id == supplier_id,
-        col(Dispatch.state).in_([s.value for s in COMMITTED_STATES]))
+        col(Dispatch.state).in_(state_values(COMMITTED_STATES)))
     if excluding_dispatch_id is not None:
         query = query.where(Dispatch.id != excluding_dispatch_id)
     return int(session.exec(query).one())
@@ -142,7 +163,7 @@ def committed_people(session: Session, *, disaster_id: int, supplier_id: str,
 def _need_committed_people(session: Session, need_id: int, excluding_dispatch_id: int) -> int:
     query = select(func.coalesce(func.sum(Dispatch.headcount), 0)).where(
         Dispatch.need_id == need_id, Dispatch.id != excluding_dispatch_id,
-        col(Dispatch.state).in_([s.value for s in _NEED_COUNTED_STATES]))
+        col(Dispatch.state).in_(state_values(ACCEPTED_STATES)))
     return int(session.exec(query).one())
 
 
@@ -269,18 +290,69 @@ def _propose(session: Session, *, disaster_id: int, data: DispatchCreate, actor:
                        need_headcount=need.headcount)
     _check_offer(session, disaster, data.supplier_id, data.offer_id)
     distance_km, reasons = _explain(disaster, need, data.supplier_id)
-    dispatch = Dispatch(disaster_id=disaster_id, need_id=need.id, requester_id=need.requester_id,
-                        supplier_id=data.supplier_id, offer_id=data.offer_id, mode=disaster.mode,
-                        headcount=data.headcount, stage=stage, distance_km=distance_km, reasons=reasons,
-                        state=DispatchState.proposed.value, notes=data.notes, proposed_at=now or utcnow(),
-                        created_by_user_id=actor.id, version=1)
-    session.add(dispatch)
-    session.flush()
     assert need.id is not None
+    dispatch = _insert(session, disaster, Proposal(
+        need_id=need.id, requester_id=need.requester_id, supplier_id=data.supplier_id, offer_id=data.offer_id,
+        headcount=data.headcount, stage=stage, distance_km=distance_km, reasons=reasons, notes=data.notes),
+        actor=actor, now=now or utcnow())
+    session.flush()
     session.exec(select(Need).where(Need.id == need.id).with_for_update()).one()  # rows before events
     _record(session, disaster, dispatch, "dispatch.proposed", actor)
     _refresh_need(session, need.id)
     return _commit_and_detach(session, dispatch)
+
+
+def _insert(session: Session, disaster: Disaster, proposal: Proposal, *, actor: User, now: datetime) -> Dispatch:
+    """A new `proposed` dispatch row (added: the caller flushes, then writes its event)."""
+    dispatch = Dispatch(disaster_id=disaster.id or 0, need_id=proposal.need_id, requester_id=proposal.requester_id,
+                        supplier_id=proposal.supplier_id, offer_id=proposal.offer_id, mode=disaster.mode,
+                        headcount=proposal.headcount, stage=proposal.stage, distance_km=proposal.distance_km,
+                        reasons=list(proposal.reasons), state=DispatchState.proposed.value, notes=proposal.notes,
+                        proposed_at=now, created_by_user_id=actor.id, version=1)
+    session.add(dispatch)
+    return dispatch
+
+
+def _move(session: Session, dispatch: Dispatch, action: DispatchAction, *, actor: User, now: datetime,
+          values: dict[str, Any]) -> bool:
+    """Apply one edge of the transition table to the row as loaded: a conditional UPDATE on (id, state,
+    version); False when the row changed meanwhile. InvalidTransition when the table does not allow it."""
+    _, changes = transition_values(dispatch.state, action, now=now, version=dispatch.version)
+    if action == DispatchAction.approve:
+        changes["approved_by_user_id"] = actor.id
+    result = session.execute(
+        update(Dispatch)
+        .where(col(Dispatch.id) == dispatch.id, col(Dispatch.state) == dispatch.state,
+               col(Dispatch.version) == dispatch.version)
+        .values(**values, **changes).execution_options(synchronize_session=False))
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def replace_proposals(session: Session, *, disaster: Disaster, replaced: Sequence[Dispatch],
+                      proposals: Sequence[Proposal], actor: User, now: datetime,
+                      ) -> tuple[list[Dispatch], list[Dispatch]]:
+    """A plan's commit: cancel the still-proposed dispatches it replaces and propose its new ones, with their
+    events, inside the caller's transaction (no commit). Returns (created, cancelled), loaded.
+
+    Conflict when a replaced dispatch changed since the plan read it (the plan must be made again)."""
+    for old in replaced:
+        if not _move(session, old, DispatchAction.cancel, actor=actor, now=now,
+                     values={"cancel_reason": REPLACED_REASON}):
+            raise Conflict(f"dispatch {old.id} changed while the plan was committed: plan again",
+                           f"計画の確定中に派遣 {old.id} が更新されました。もう一度計画してください",
+                           field="plan", details={"dispatch_id": old.id})
+    created = [_insert(session, disaster, proposal, actor=actor, now=now) for proposal in proposals]
+    session.flush()
+    cancelled = [_load(session, old.id or 0) for old in replaced]
+    # Rows before events (the lock order above): lock the touched needs, then write the events.
+    touched = sorted({d.need_id for d in created} | {d.need_id for d in cancelled})
+    if touched:
+        list(session.exec(select(Need).where(col(Need.id).in_(touched)).order_by(col(Need.id)).with_for_update()))
+    for dispatch in cancelled:
+        _record(session, disaster, dispatch, "dispatch.cancelled", actor, {"replaced_by_plan": True})
+    for dispatch in created:
+        _record(session, disaster, dispatch, "dispatch.proposed", actor, {"plan": True})
+    return created, cancelled
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -354,8 +426,7 @@ def _transition(session: Session, *, dispatch_id: int, action: str, actor: User,
     assert disaster is not None and dispatch.id is not None
     policy.ensure_can_act(actor, disaster, dispatch, parsed, requester_block=block_of(dispatch.requester_id),
                           supplier_block=block_of(dispatch.supplier_id))
-    current = DispatchState(dispatch.state)
-    target = next_state(current, parsed)
+    target = next_state(dispatch.state, parsed)
     if parsed in _NEEDS_OPEN_DISASTER:
         get_open_disaster(session, disaster.id or 0)
     values = _answer_values(parsed, expected_cost_yen=expected_cost_yen, cost_policy=cost_policy,
@@ -364,18 +435,7 @@ def _transition(session: Session, *, dispatch_id: int, action: str, actor: User,
         _ensure_capacity(session, dispatch)
     else:
         session.exec(select(Need).where(Need.id == dispatch.need_id).with_for_update()).one()
-    when = now or utcnow()
-    values.update({"state": target.value, STAMP_OF_STATE[target]: when, "version": dispatch.version + 1})
-    if parsed == DispatchAction.approve:
-        values["approved_by_user_id"] = actor.id
-    if current == DispatchState.requested:
-        values["overdue"] = False  # answered or withdrawn: no longer waiting (overdue_since stays on record)
-    result = session.execute(
-        update(Dispatch)
-        .where(col(Dispatch.id) == dispatch.id, col(Dispatch.state) == current.value,
-               col(Dispatch.version) == dispatch.version)
-        .values(**values).execution_options(synchronize_session=False))
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if not _move(session, dispatch, parsed, actor=actor, now=now or utcnow(), values=values):
         # Not reachable while the row lock above holds; kept as the optimistic lock's last word.
         session.rollback()
         now_state = _load(session, dispatch_id).state

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
 
 from coordinator.errors import Invalid, InvalidTransition
 
@@ -38,12 +37,30 @@ class DispatchAction(StrEnum):
 
 S, A = DispatchState, DispatchAction
 
-# States from which a dispatch may still move on; `cancel` is allowed from each of them.
-OPEN_STATES: frozenset[DispatchState] = frozenset(
-    {S.proposed, S.approved, S.requested, S.accepted, S.en_route, S.on_site})
-FINAL_STATES: frozenset[DispatchState] = frozenset({S.declined, S.completed, S.cancelled})
-# States whose people count against the supplier's offered capacity and the need's headcount.
+# The dispatch state sets, each defined once here and imported everywhere (issue 13, item 1). Every state
+# is in exactly one of PENDING_STATES, COMMITTED_STATES, {completed} and WITHDRAWN_STATES.
+#
+# Asked for, not yet answered: the people may still come, or not. The dashboard draws them dashed; a plan
+# takes them off the need and the supplier's capacity (still-proposed ones a commit would replace aside).
+PENDING_STATES: frozenset[DispatchState] = frozenset({S.proposed, S.approved, S.requested})
+# Committed and not yet back: these people use the supplier's offered capacity when it accepts again.
 COMMITTED_STATES: frozenset[DispatchState] = frozenset({S.accepted, S.en_route, S.on_site})
+# Said yes, including those back home: they cover the need (roll-up "accepted", need headcount check, solid
+# arrows, a plan's fixed people).
+ACCEPTED_STATES: frozenset[DispatchState] = COMMITTED_STATES | {S.completed}
+# Arrived (roll-up "on_site"), and done (roll-up "fulfilled": a need is fulfilled when these cover it).
+ARRIVED_STATES: frozenset[DispatchState] = frozenset({S.on_site, S.completed})
+DONE_STATES: frozenset[DispatchState] = frozenset({S.completed})
+# Nobody goes: the need and the supplier are free again (a plan ignores them, drills do not ask again).
+WITHDRAWN_STATES: frozenset[DispatchState] = frozenset({S.declined, S.cancelled})
+# May still move on (`cancel` is allowed from each): everything not completed or withdrawn.
+OPEN_STATES: frozenset[DispatchState] = PENDING_STATES | COMMITTED_STATES
+
+
+def state_values(states: frozenset[DispatchState]) -> list[str]:
+    """The states' names, sorted (for SQL `IN` lists)."""
+    return sorted(state.value for state in states)
+
 
 TRANSITIONS: dict[tuple[DispatchState, DispatchAction], DispatchState] = {
     (S.proposed, A.approve): S.approved,
@@ -68,13 +85,6 @@ STAMP_OF_STATE: dict[DispatchState, str] = {
     S.completed: "completed_at",
     S.cancelled: "cancelled_at",
 }
-
-
-class Transitionable(Protocol):
-    """What apply_transition needs of a dispatch: a state, its timestamps and a version."""
-
-    state: str
-    version: int
 
 
 def allowed_actions(state: str) -> list[str]:
@@ -103,9 +113,12 @@ def next_state(state: str, action: str) -> DispatchState:
     return target
 
 
-def apply_transition(dispatch: Transitionable, action: str, *, now: datetime) -> DispatchState:
-    """Move a dispatch along the table: set its state and the new state's timestamp; returns the new state."""
-    target = next_state(dispatch.state, action)
-    dispatch.state = target.value
-    setattr(dispatch, STAMP_OF_STATE[target], now)
-    return target
+def transition_values(state: str, action: str, *, now: datetime,
+                      version: int) -> tuple[DispatchState, dict[str, object]]:
+    """The state an action leads to and the columns it sets (state, the state's timestamp, next version);
+    InvalidTransition when the table does not allow it."""
+    target = next_state(state, action)
+    values: dict[str, object] = {"state": target.value, STAMP_OF_STATE[target]: now, "version": version + 1}
+    if state == S.requested:
+        values["overdue"] = False  # answered or withdrawn: no longer waiting (overdue_since stays on record)
+    return target, values

@@ -6,9 +6,10 @@ from collections import defaultdict
 from typing import Any
 
 from coordinator.disasters.reference import block_of
+from coordinator.dispatches.transitions import ACCEPTED_STATES
 
-COMMITTED = ("accepted", "en_route", "on_site", "completed")
-ANSWERS = ("accepted", "declined")
+# People who cover a need: accepted, on their way, on site or done.
+COMMITTED = ACCEPTED_STATES
 
 
 def _round(value: float | None) -> float | None:

@@ -24,6 +24,7 @@ from coordinator.disasters.reference import block_of, current_agreement
 from coordinator.disasters.service import declare_disaster, open_cross_block
 from coordinator.dispatches.models import Dispatch, DispatchCreate
 from coordinator.dispatches.service import propose_dispatch, transition_dispatch
+from coordinator.dispatches.transitions import OPEN_STATES, WITHDRAWN_STATES
 from coordinator.drills.clock import VirtualClock
 from coordinator.drills.failover import mark_unavailable
 from coordinator.drills.marks import DRILL_MARK, marked, record_drill_event
@@ -44,7 +45,6 @@ from coordinator.offers.models import Offer, OfferCreate
 from coordinator.offers.service import create_offer
 
 DRILL_MODE = "drill"
-_BUSY = ("proposed", "approved", "requested", "accepted", "en_route", "on_site")
 _DEPART_AFTER_MINUTES = 60  # assumption: a team leaves about an hour after accepting
 _COST_PER_PERSON_YEN = 30000  # assumption: a drill's placeholder expected cost per person
 
@@ -328,11 +328,11 @@ class DrillRunner:
         busy: dict[str, int] = {}
         refused = set(self.given_up)
         for d in dispatches:
-            if d.state in ("declined", "cancelled"):
+            if d.state in WITHDRAWN_STATES:
                 refused.add((d.need_id, d.supplier_id))
                 continue
             taken[d.need_id] = taken.get(d.need_id, 0) + d.headcount
-            if d.state in _BUSY:
+            if d.state in OPEN_STATES:
                 busy[d.supplier_id] = busy.get(d.supplier_id, 0) + d.headcount
         offered: dict[str, int] = {}
         capabilities: dict[str, Capability] = {}

@@ -1,11 +1,13 @@
 """Plan use cases: read one disaster's state into solver inputs, solve, and commit the proposals.
 
 Decisions (documented in docs/matching.md):
-- Needs: the disaster's open needs. People in dispatches that are `approved` or `requested` are pending
-  (taken off the need and the supplier's capacity); `accepted`, `en_route`, `on_site` and `completed`
-  are fixed (`Fixed`: they cover the need and use capacity); `declined` and `cancelled` free them.
+- Needs: the disaster's open needs. People in PENDING_STATES dispatches (`approved`, `requested`, and
+  `proposed` ones this commit would not replace) are pending (taken off the need and the supplier's
+  capacity); ACCEPTED_STATES (`accepted`, `en_route`, `on_site`, `completed`) are fixed (`Fixed`: they
+  cover the need and use capacity); WITHDRAWN_STATES (`declined`, `cancelled`) free them.
 - Still-`proposed` dispatches are replaced: the plan is made as if they were not there, and a commit
-  cancels them (event `dispatch.cancelled`) in the same transaction as the new proposals. A block
+  cancels them (event `dispatch.cancelled`) in the same transaction as the new proposals, through the
+  dispatches service (`replace_proposals`, the lifecycle's one entry point). A block
   coordinator's commit replaces only the proposals it could have made (stage 1, its own block's needs);
   other proposed dispatches stay and count as pending for its plan.
 - Supplies: the disaster's active offers, plus the standing capacity (normal-time register) of every
@@ -26,7 +28,6 @@ from itertools import zip_longest
 from typing import Any
 
 import numpy as np
-from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from agreements import AgreementError, Capability, eligible_supporters
@@ -36,9 +37,10 @@ from coordinator.disasters.models import Disaster
 from coordinator.disasters.reference import current_agreement
 from coordinator.disasters.service import get_disaster, get_open_disaster
 from coordinator.dispatches import policy as dispatch_policy
-from coordinator.dispatches.models import Dispatch, DispatchPublic
-from coordinator.dispatches.transitions import COMMITTED_STATES, DispatchState
-from coordinator.errors import Conflict, Invalid
+from coordinator.dispatches.models import Dispatch
+from coordinator.dispatches.service import Proposal, replace_proposals
+from coordinator.dispatches.transitions import ACCEPTED_STATES, PENDING_STATES, DispatchState
+from coordinator.errors import Invalid
 from coordinator.events.models import utcnow
 from coordinator.events.service import record_event
 from coordinator.matching import policy
@@ -54,11 +56,6 @@ from coordinator.matching.solver import solve
 from coordinator.matching.types import Fixed, MatchingInputError, NeedInput, Plan, SupplyInput
 from coordinator.needs.models import Need
 from coordinator.offers.models import Offer, StandingCapacity
-
-# Dispatch states whose people are in flight but not yet committed: taken off what is left to plan.
-PENDING_STATES = frozenset({DispatchState.approved.value, DispatchState.requested.value})
-# Committed people (capacity used, need covered); completed ones too (issue 4 brief: they are fixed).
-FIXED_STATES = frozenset({*(s.value for s in COMMITTED_STATES), DispatchState.completed.value})
 
 STANDING_REASON = ("standing capacity, not yet confirmed: registered in normal times; the association has "
                    "made no offer for this disaster yet (an offer is needed before it can accept)",
@@ -163,9 +160,8 @@ def gather_inputs(session: Session, *, disaster: Disaster, agreement: Any,
     fixed: dict[tuple[str, str], int] = defaultdict(int)
     fixed_used: dict[str, int] = defaultdict(int)
     for dispatch in dispatches:
-        pending = dispatch.state in PENDING_STATES or (
-            dispatch.state == DispatchState.proposed.value and not _replaceable(dispatch, scope, agreement))
-        is_fixed = dispatch.state in FIXED_STATES
+        pending = dispatch.state in PENDING_STATES and not _replaceable(dispatch, scope, agreement)
+        is_fixed = dispatch.state in ACCEPTED_STATES  # completed ones too: they cover the need (issue 4)
         if dispatch.state == DispatchState.proposed.value and not pending:
             inputs.replaced.append(dispatch)
         if not (pending or is_fixed):
@@ -379,68 +375,28 @@ def _commit(session: Session, *, disaster_id: int, actor: User, agreement: Any |
     public = _public(disaster, agreement, inputs, plan, scope, committed=True)
     when = now or utcnow()
 
-    cancelled: list[Dispatch] = []
-    for old in inputs.replaced:
-        result = session.execute(
-            update(Dispatch)
-            .where(col(Dispatch.id) == old.id, col(Dispatch.state) == DispatchState.proposed.value,
-                   col(Dispatch.version) == old.version)
-            .values(state=DispatchState.cancelled.value, cancelled_at=when, version=old.version + 1,
-                    cancel_reason="replaced by a new support plan / 新しい支援計画で置き換え")
-            .execution_options(synchronize_session=False))
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise Conflict(f"dispatch {old.id} changed while the plan was committed: plan again",
-                           f"計画の確定中に派遣 {old.id} が更新されました。もう一度計画してください",
-                           field="plan", details={"dispatch_id": old.id})
-        session.expire(old)
-        cancelled.append(old)
-
-    created: list[tuple[PlanProposal, Dispatch]] = []
-    for proposal in public.proposals:
-        if not proposal.committable:
-            continue
-        dispatch = Dispatch(
-            disaster_id=disaster.id or 0, need_id=proposal.need_id, requester_id=proposal.requester_id,
-            supplier_id=proposal.supplier_id, offer_id=proposal.offer_id, mode=disaster.mode,
-            headcount=proposal.headcount, stage=proposal.stage, distance_km=proposal.distance_km,
-            reasons=[*(r.model_dump() for r in proposal.reasons), {"en": PLAN_REASON[0], "ja": PLAN_REASON[1]}],
-            state=DispatchState.proposed.value, proposed_at=when, created_by_user_id=actor.id, version=1)
-        session.add(dispatch)
-        created.append((proposal, dispatch))
-    session.flush()
-    for old in cancelled:
-        session.refresh(old)
-    # Rows before events (the dispatches service's lock order): lock the touched needs, then write events.
-    touched = sorted({d.need_id for _, d in created} | {d.need_id for d in cancelled})
-    if touched:
-        list(session.exec(select(Need).where(col(Need.id).in_(touched)).order_by(col(Need.id)).with_for_update()))
-    for old in cancelled:
-        _record(session, disaster, old, "dispatch.cancelled", actor, {"replaced_by_plan": True})
-    for proposal, dispatch in created:
+    committable = [p for p in public.proposals if p.committable]
+    created, cancelled = replace_proposals(
+        session, disaster=disaster, replaced=inputs.replaced, actor=actor, now=when, proposals=[Proposal(
+            need_id=p.need_id, requester_id=p.requester_id, supplier_id=p.supplier_id, offer_id=p.offer_id,
+            headcount=p.headcount, stage=p.stage, distance_km=p.distance_km,
+            reasons=[*(r.model_dump() for r in p.reasons), {"en": PLAN_REASON[0], "ja": PLAN_REASON[1]}])
+            for p in committable])
+    for proposal, dispatch in zip(committable, created, strict=True):
         proposal.dispatch_id = dispatch.id
-        _record(session, disaster, dispatch, "dispatch.proposed", actor, {"plan": True})
     record_event(session, type="plan.committed", entity="plan", entity_id=disaster.id or 0,
                  disaster_id=disaster.id, mode=disaster.mode, actor_user_id=actor.id,
                  actor_association_id=actor.association_id,
-                 associations=sorted({a for _, d in created for a in dispatch_policy.event_readers(disaster, d)}
-                                     | {a for d in cancelled for a in dispatch_policy.event_readers(disaster, d)}),
+                 associations=sorted({a for d in [*created, *cancelled]
+                                      for a in dispatch_policy.event_readers(disaster, d)}),
                  payload={"via": via, "totals": public.totals.model_dump(),
-                          "dispatch_ids": [d.id for _, d in created], "cancelled_ids": [d.id for d in cancelled],
+                          "dispatch_ids": [d.id for d in created], "cancelled_ids": [d.id for d in cancelled],
                           "recommend_open_cross_block": public.recommend_open_cross_block,
                           "cross_block_open": disaster.cross_block_open,
                           "unmet": [u.model_dump() for u in public.unmet]})
     session.flush()
-    dispatches = [d for _, d in created]
-    for dispatch in [*dispatches, *cancelled]:
+    for dispatch in [*created, *cancelled]:
         session.expunge(dispatch)
     session.commit()
-    return PlanResult(public, dispatches)
+    return PlanResult(public, created)
 
-
-def _record(session: Session, disaster: Disaster, dispatch: Dispatch, type: str, actor: User,
-            extra: dict[str, Any]) -> None:
-    """A dispatch event with the same payload and readers as the dispatches service writes."""
-    payload = DispatchPublic.model_validate(dispatch).model_dump(mode="json", exclude={"allowed_actions"})
-    record_event(session, type=type, entity="dispatch", entity_id=dispatch.id or 0, disaster_id=disaster.id,
-                 mode=disaster.mode, actor_user_id=actor.id, actor_association_id=actor.association_id,
-                 associations=dispatch_policy.event_readers(disaster, dispatch), payload={**payload, **extra})

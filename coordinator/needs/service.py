@@ -12,6 +12,13 @@ from coordinator.auth.models import User
 from coordinator.disasters.models import Disaster, PeopleCounts
 from coordinator.disasters.reference import block_of, current_agreement, municipality_or_none
 from coordinator.disasters.service import get_disaster, get_open_disaster
+from coordinator.dispatches.transitions import (
+    ACCEPTED_STATES,
+    ARRIVED_STATES,
+    DONE_STATES,
+    PENDING_STATES,
+    DispatchState,
+)
 from coordinator.errors import Conflict, Invalid, InvalidTransition, NotFound
 from coordinator.events.models import utcnow
 from coordinator.events.service import record_event
@@ -31,11 +38,11 @@ START_DAYS_BEFORE = 30
 START_DAYS_AFTER = 365
 
 # Dispatch states counted at each stage of the roll-up funnel (a person counts at every stage reached).
-_FUNNEL: dict[str, tuple[str, ...]] = {
-    "proposed": ("proposed", "approved", "requested", "accepted", "en_route", "on_site", "completed"),
-    "accepted": ("accepted", "en_route", "on_site", "completed"),
-    "on_site": ("on_site", "completed"),
-    "fulfilled": ("completed",),
+_FUNNEL: dict[str, frozenset[DispatchState]] = {
+    "proposed": PENDING_STATES | ACCEPTED_STATES,
+    "accepted": ACCEPTED_STATES,
+    "on_site": ARRIVED_STATES,
+    "fulfilled": DONE_STATES,
 }
 
 

@@ -20,15 +20,22 @@ from coordinator.disasters.summary import disaster_summary
 from coordinator.dispatches import policy as dispatch_policy
 from coordinator.dispatches.models import Dispatch
 from coordinator.dispatches.service import list_dispatches
-from coordinator.dispatches.transitions import DispatchAction, allowed_actions
+from coordinator.dispatches.transitions import (
+    ACCEPTED_STATES,
+    ARRIVED_STATES,
+    DONE_STATES,
+    OPEN_STATES,
+    PENDING_STATES,
+    DispatchAction,
+    allowed_actions,
+)
 from coordinator.exports import policy as export_policy
 from coordinator.needs.service import visible_needs
 from coordinator.offers.service import disaster_offers
 
-# Dispatch states still on their way (drawn dashed) and those with people committed or done (solid).
-PENDING_STATES = ("proposed", "approved", "requested")
-COMMITTED_STATES = ("accepted", "en_route", "on_site", "completed")
-ARROW_STATES = PENDING_STATES + COMMITTED_STATES
+# Arrows: dispatches still asked for (PENDING_STATES, drawn dashed) and those accepted (ACCEPTED_STATES,
+# solid, completed ones included); withdrawn ones are not drawn.
+ARROW_STATES = PENDING_STATES | ACCEPTED_STATES
 ASSOCIATION_STATES = ("requesting", "affected", "supporting", "idle")
 
 
@@ -52,11 +59,11 @@ def _people(dispatches: list[Dispatch]) -> dict[int, dict[str, int]]:
         counts = by_need[d.need_id]
         if d.state in ARROW_STATES:
             counts["proposed"] += d.headcount
-        if d.state in COMMITTED_STATES:
+        if d.state in ACCEPTED_STATES:
             counts["accepted"] += d.headcount
-        if d.state in ("on_site", "completed"):
+        if d.state in ARRIVED_STATES:
             counts["on_site"] += d.headcount
-        if d.state == "completed":
+        if d.state in DONE_STATES:
             counts["fulfilled"] += d.headcount
     return by_need
 
@@ -77,7 +84,7 @@ def _arrows(dispatches: list[Dispatch]) -> list[dict[str, Any]]:
             },
         )
         arrow["headcount"] += d.headcount
-        if d.state in COMMITTED_STATES:
+        if d.state in ACCEPTED_STATES:
             arrow["committed"] += d.headcount
         arrow["stage"] = max(arrow["stage"], d.stage)
     return sorted(pairs.values(), key=lambda a: (a["supplier_id"], a["requester_id"]))
@@ -86,7 +93,7 @@ def _arrows(dispatches: list[Dispatch]) -> list[dict[str, Any]]:
 def _states(disaster: Any, needs: list[Any], dispatches: list[Dispatch]) -> dict[str, str]:
     states = {a: "affected" for a in disaster.affected_associations}
     for d in dispatches:
-        if d.state in ARROW_STATES and d.state != "completed":
+        if d.state in OPEN_STATES:
             states.setdefault(d.supplier_id, "supporting")
     for need in needs:
         if need.status == "open":

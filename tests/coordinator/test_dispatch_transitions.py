@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
 
 from coordinator.dispatches.transitions import (
+    ACCEPTED_STATES,
+    ARRIVED_STATES,
+    COMMITTED_STATES,
+    DONE_STATES,
     OPEN_STATES,
+    PENDING_STATES,
     STAMP_OF_STATE,
     TRANSITIONS,
+    WITHDRAWN_STATES,
     DispatchAction,
     DispatchState,
     allowed_actions,
-    apply_transition,
     next_state,
+    state_values,
+    transition_values,
 )
 from coordinator.errors import Invalid, InvalidTransition
 
@@ -37,20 +43,6 @@ EXPECTED = {
     (S.en_route, A.cancel): S.cancelled,
     (S.on_site, A.cancel): S.cancelled,
 }
-
-
-@dataclass
-class FakeDispatch:
-    state: str
-    version: int = 1
-    proposed_at: datetime | None = None
-    approved_at: datetime | None = None
-    requested_at: datetime | None = None
-    answered_at: datetime | None = None
-    en_route_at: datetime | None = None
-    on_site_at: datetime | None = None
-    completed_at: datetime | None = None
-    cancelled_at: datetime | None = None
 
 
 def test_table_is_exactly_the_documented_lifecycle() -> None:
@@ -80,19 +72,31 @@ def test_final_states_allow_nothing_and_open_states_allow_cancel() -> None:
         assert "cancel" in allowed_actions(state)
 
 
-def test_apply_transition_sets_state_and_stamps_the_time() -> None:
+def test_transition_values_set_the_state_its_stamp_and_the_next_version() -> None:
     now = datetime(2026, 1, 2, 3, 4, tzinfo=UTC)
-    dispatch = FakeDispatch(state="requested")
-    assert apply_transition(dispatch, "accept", now=now) == S.accepted
-    assert dispatch.state == "accepted" and dispatch.answered_at == now
+    assert transition_values("requested", "accept", now=now, version=3) == (
+        S.accepted, {"state": "accepted", "answered_at": now, "version": 4, "overdue": False})
+    assert transition_values("proposed", "cancel", now=now, version=1) == (
+        S.cancelled, {"state": "cancelled", "cancelled_at": now, "version": 2})
     assert STAMP_OF_STATE[S.declined] == "answered_at"
 
 
-def test_apply_transition_leaves_the_dispatch_untouched_when_refused() -> None:
-    dispatch = FakeDispatch(state="completed")
+def test_transition_values_refuse_what_the_table_does_not_allow() -> None:
     with pytest.raises(InvalidTransition):
-        apply_transition(dispatch, "cancel", now=datetime.now(UTC))
-    assert dispatch.state == "completed" and dispatch.cancelled_at is None
+        transition_values("completed", "cancel", now=datetime.now(UTC), version=1)
+
+
+def test_state_sets_have_one_meaning_each() -> None:
+    # Every state is pending, committed, done or withdrawn: exactly one of them.
+    parts = [PENDING_STATES, COMMITTED_STATES, DONE_STATES, WITHDRAWN_STATES]
+    assert sorted(s for part in parts for s in part) == sorted(DispatchState)
+    assert {S.proposed, S.approved, S.requested} == PENDING_STATES
+    assert {S.accepted, S.en_route, S.on_site} == COMMITTED_STATES  # completed people are back home
+    assert COMMITTED_STATES | {S.completed} == ACCEPTED_STATES  # they still cover the need
+    assert {S.on_site, S.completed} == ARRIVED_STATES and {S.completed} == DONE_STATES
+    # Open means "the table still lets it move" (cancel at least); the others are final.
+    assert {s for s in DispatchState if allowed_actions(s)} == OPEN_STATES == PENDING_STATES | COMMITTED_STATES
+    assert state_values(WITHDRAWN_STATES) == ["cancelled", "declined"]
 
 
 def test_unknown_action_is_invalid_naming_the_field() -> None:
