@@ -7,12 +7,18 @@ from typing import TYPE_CHECKING, Any
 
 from agreements import AgreementError
 from coordinator.disasters.reference import association_or_none, current_agreement
+from coordinator.settings import get_settings
+from geo.errors import GeoError
+from geo.prefectures import prefecture
 
 if TYPE_CHECKING:
     from coordinator.disasters.service import Declaration
 
 SLIVER = re.compile(r"prefecture \d+ (?P<name>\S+): (?P<share>[\d.]+%) of its area is covered but no municipal "
                     r"office; below (?P<min>\d+%), not counted")
+PREFECTURE = re.compile(r"(?:prefecture|都道府県) (?P<code>\d{2})\b(?P<space> ?)")
+BARE_ID = re.compile(r"\b(?:pref|city)_[a-z0-9_]+\b")
+JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 # How geo reached a prefecture or municipality, in words (geo.area's reached_by values).
 REACHED_BY = {
     "listed": ("指定", "listed"),
@@ -55,6 +61,28 @@ def _warning(text: str) -> dict[str, str]:
     return {"ja": text, "en": text}
 
 
+def readable(text: str) -> str:
+    """A reason from the agreement in names only: "pref_aichi (Aichi …)" → "Aichi …", "愛知県…（pref_aichi）" →
+    "愛知県…", a bare "pref_ishikawa" → its name, "prefecture 13" / "都道府県 13" → the prefecture's name."""
+    japanese = bool(JAPANESE.search(text))
+    for found in sorted(set(BARE_ID.findall(text)), key=len, reverse=True):
+        if association_or_none(found) is None:
+            continue
+        name_ja, name_en = _names(found)
+        text = text.replace(f"{found} ({name_en})", name_en).replace(f"{name_ja}（{found}）", name_ja)
+        text = re.sub(rf"\b{found}\b", name_ja if japanese else name_en, text)
+    return PREFECTURE.sub(lambda m: (_prefecture_name(m["code"], japanese) or m[0]) + ("" if japanese else m["space"]),
+                          text)
+
+
+def _prefecture_name(code: str, japanese: bool) -> str | None:
+    try:
+        found = prefecture(code, get_settings().data_dir)
+    except GeoError:
+        return None
+    return found.name_ja if japanese else found.name_en
+
+
 def _reached(how: str) -> dict[str, str]:
     ja, en = REACHED_BY.get(how, (how, how))
     return {"reached_by_ja": ja, "reached_by_en": en}
@@ -85,7 +113,8 @@ def declaration_preview(declaration: Declaration, *, mode: str) -> dict[str, Any
             "association_id": acting.association_id, "association_name_ja": name_ja,
             "association_name_en": name_en, "is_deputy": acting.is_deputy,
             "changed": acting.association_id != designated.association_id,
-            "involved": block.id in involved, "reason_ja": acting.reason_ja, "reason_en": acting.reason_en})
+            "involved": block.id in involved, "reason_ja": readable(acting.reason_ja),
+            "reason_en": readable(acting.reason_en)})
     coordinators.sort(key=lambda c: (not c["involved"], [b.id for b in agreement.blocks].index(c["block"])))
     secretariat_ja, secretariat_en = _names(roles.secretariat.id)
     warnings = [_warning(w) for w in area.warnings]
@@ -102,6 +131,7 @@ def declaration_preview(declaration: Declaration, *, mode: str) -> dict[str, Any
         "acting_coordinators": coordinators,
         "acting_secretariat": {"id": roles.secretariat.id, "name_ja": secretariat_ja,
                                "name_en": secretariat_en, "is_failover": roles.secretariat.is_failover,
-                               "reason_ja": roles.secretariat.reason_ja, "reason_en": roles.secretariat.reason_en},
+                               "reason_ja": readable(roles.secretariat.reason_ja),
+                               "reason_en": readable(roles.secretariat.reason_en)},
         "warnings": warnings,
     }

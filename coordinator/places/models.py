@@ -16,3 +16,5 @@ class PlacePublic(BaseModel):
     prefecture_en: str
     label_ja: str
     label_en: str
+    lat: float
+    lon: float

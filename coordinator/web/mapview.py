@@ -58,6 +58,7 @@ class MapView:
     points: tuple[MapPoint, ...]
     layers: dict[str, str] = field(compare=False, repr=False)
     by_id: dict[str, MapPoint] = field(compare=False, repr=False)
+    prefecture_blocks: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def point(self, association_id: str) -> MapPoint | None:
         """The point of an association, or None when it is not on the map (e.g. the secretariat)."""
@@ -123,6 +124,7 @@ def map_view(data_dir: Path, agreement_file: Path) -> MapView:
         points=tuple(points),
         layers=layers,
         by_id={p.association_id: p for p in points},
+        prefecture_blocks=dict(sorted(block_of_prefecture.items())),
     )
 
 

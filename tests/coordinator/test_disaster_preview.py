@@ -35,8 +35,10 @@ def test_preview_names_associations_blocks_and_roles_as_the_declaration_will(
     declared = declare(client, secretariat, prefectures=["17"])
     for role in shown["acting_coordinators"]:
         stored = declared["acting_roles"]["coordinators"][role["block"]]
-        assert (role["association_id"], role["reason_ja"]) == (stored["association_id"], stored["reason_ja"])
-        assert role["association_name_ja"] and not role["association_name_ja"].startswith("pref_")
+        assert role["association_id"] == stored["association_id"]
+        # The reason is the agreement's, with names where it cites association ids.
+        assert role["association_name_ja"] in role["reason_ja"] and "pref_" not in role["reason_ja"]
+        assert role["association_name_en"] in role["reason_en"] and "pref_" not in role["reason_en"]
     assert shown["acting_secretariat"]["id"] == declared["acting_roles"]["secretariat"]["id"]
     assert shown["acting_secretariat"]["is_failover"] is False and shown["acting_secretariat"]["name_ja"]
     assert sorted(a["id"] for a in shown["associations"]) == declared["affected_associations"]
@@ -50,7 +52,8 @@ def test_an_affected_coordinator_is_replaced_and_the_preview_says_why(client: Te
     block = next(c for c in shown["acting_coordinators"] if c["block"] == designated["block"])
     assert block["changed"] is True and block["is_deputy"] is True
     assert block["association_id"] != designated["association_id"]
-    assert "代行" in block["reason_ja"] or block["reason_ja"] != designated["reason_ja"]
+    assert designated["association_name_ja"] in block["reason_ja"] and "代行" in block["reason_ja"]
+    assert "_" not in block["reason_ja"] + block["reason_en"]
 
 
 def test_tokyo_affected_fails_the_secretariat_over(client: TestClient, make_user, auth) -> None:

@@ -13,6 +13,7 @@ def test_search_by_kanji_and_kana_with_labels(client: TestClient, make_user, aut
         response = client.get("/api/v1/places", params={"q": query}, headers=headers)
         assert response.status_code == 200, response.text
         first = response.json()[0]
+        assert 37.3 < first.pop("lat") < 37.4 and 136.8 < first.pop("lon") < 137.0  # the city office
         assert first == {"code": "17204", "name_ja": "輪島市", "name_kana": "わじまし", "prefecture_code": "17",
                          "prefecture_ja": "石川県", "prefecture_en": "Ishikawa", "label_ja": "石川県 輪島市",
                          "label_en": "輪島市 (わじまし), Ishikawa"}

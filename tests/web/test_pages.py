@@ -54,6 +54,8 @@ def _pages(accounts: Accounts) -> list[str]:
         "/login",
         "/drills",
         "/association",
+        "/disasters/new",
+        f"/disasters/{live}/edit",
         f"/disasters/{live}",
         f"/disasters/{live}/association",
         f"/disasters/{live}/timeline",
