@@ -19,7 +19,8 @@ def place_public(m: Municipality) -> PlacePublic:
     name = m.name_ja.replace(" ", "")
     return PlacePublic(code=m.code, name_ja=m.name_ja, name_kana=m.name_kana, prefecture_code=m.pref_code,
                        prefecture_ja=pref.name_ja, prefecture_en=pref.name_en,
-                       label_ja=f"{pref.name_ja} {name}", label_en=f"{name} ({m.name_kana}), {pref.name_en}", lat=m.lat, lon=m.lon)
+                       label_ja=f"{pref.name_ja} {name}", label_en=f"{name} ({m.name_kana}), {pref.name_en}",
+                       lat=m.lat, lon=m.lon)
 
 
 def search_places(*, q: str, prefecture_key: str | None = None, limit: int = 20) -> list[PlacePublic]:

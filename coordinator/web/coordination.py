@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import date
 from typing import Any
 
@@ -61,10 +62,8 @@ def declare_prefill(params: dict[str, str]) -> dict[str, Any]:
         prefill["epicentre"] = {"lon": lon, "lat": lat}
     except ValueError:
         pass
-    try:
+    with suppress(KeyError, ValueError):
         prefill["radius_km"] = float(params["radius_km"])
-    except (KeyError, ValueError):
-        pass
     if (params.get("bulletin") or "").isdigit():
         prefill["bulletin"] = int(params["bulletin"])
     return prefill
