@@ -17,6 +17,7 @@ from agreements.models import (
     Agreement,
     Block,
     BlockRoles,
+    BulletinRules,
     CostPolicy,
     FiscalYear,
     Language,
@@ -48,6 +49,7 @@ class _AgreementFile(BaseModel):
     cost: CostPolicy
     requests: RequestsRule
     matching: MatchingRule
+    bulletins: BulletinRules | None = None
 
 
 def load_agreement(path: Path | str | None = None, data_dir: Path | str | None = None) -> Agreement:
@@ -275,10 +277,13 @@ def _build(file: str, parsed: _AgreementFile) -> Agreement:
     sources.update({f"languages[{lang.tag}]": lang.source for lang in parsed.languages})
     sources.update({"rotation": parsed.rotation.source, "cost": parsed.cost.source,
                     "requests": parsed.requests.source, "matching": parsed.matching.source})
+    if parsed.bulletins is not None:
+        sources.update({f"bulletins.{name}": getattr(parsed.bulletins, name).source
+                        for name in ("earthquake", "tsunami", "weather")})
     return Agreement(
         meta=parsed.meta, blocks=parsed.blocks, secretariat=parsed.secretariat, stages=parsed.stages,
         kinds=parsed.kinds, languages=parsed.languages, rotation=parsed.rotation, cost=parsed.cost,
         request_timeout_hours=parsed.requests.answer_timeout_hours,
         counterpart_mode=parsed.matching.counterpart_mode,
-        fiscal_years=fiscal_years, sources=sources, source_file=file,
+        fiscal_years=fiscal_years, sources=sources, source_file=file, bulletins=parsed.bulletins,
     )

@@ -169,6 +169,33 @@ class MatchingRule(Rule):
     counterpart_mode: bool
 
 
+JmaIntensity = Literal["1", "2", "3", "4", "5-", "5+", "6-", "6+", "7"]
+
+
+class EarthquakeBulletinRule(Rule):
+    """A seismic intensity bulletin proposes a declaration for the municipalities at or above this class."""
+
+    min_intensity: JmaIntensity
+    # When no municipality of the bulletin can be placed (e.g. only a hypocentre is known): a circle.
+    epicentre_radius_km: Annotated[float, Field(gt=0, le=500)]
+
+
+class WarningBulletinRule(Rule):
+    """A tsunami or weather bulletin proposes a declaration where one of these warning kinds is in force."""
+
+    kinds: tuple[NonEmpty, ...]
+
+
+class BulletinRules(BaseModel):
+    """When a JMA bulletin proposes a declaration (docs/bulletins.md); nothing is declared automatically."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    earthquake: EarthquakeBulletinRule
+    tsunami: WarningBulletinRule
+    weather: WarningBulletinRule
+
+
 class Agreement(BaseModel):
     """The whole validated agreement, with lookups used by the rules."""
 
@@ -187,6 +214,8 @@ class Agreement(BaseModel):
     fiscal_years: dict[int, FiscalYear]
     sources: dict[str, str]
     source_file: str
+    # Absent from a file: bulletins propose nothing.
+    bulletins: BulletinRules | None = None
 
     _lookups: dict[str, Any] | None = PrivateAttr(default=None)
     _cache: dict[str, Any] = PrivateAttr(default_factory=dict)

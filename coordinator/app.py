@@ -31,6 +31,7 @@ DOMAIN_ROUTERS = (
     "coordinator.matching.router",
     "coordinator.exports.router",
     "coordinator.places.router",
+    "coordinator.bulletins.router",
 )
 
 # FastAPI's own /docs page loads Swagger UI from a CDN; this one is self-contained so it works offline.

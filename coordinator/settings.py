@@ -41,6 +41,15 @@ class Settings(BaseSettings):
     hsts_seconds: int = 31_536_000  # Strict-Transport-Security max-age, sent only when cookie_secure
     # How long an Idempotency-Key and its answer are kept (docs/api.md "Idempotency-Key").
     idempotency_days: int = 7
+    # JMA bulletins (docs/bulletins.md "Settings"). Every input proposes; none declares.
+    bulletin_max_bytes: int = 5 * 1024 * 1024  # a larger bulletin is refused (JMA's largest are < 1 MB)
+    jma_feed_enabled: bool = False  # poll JMA's Atom feeds (off by default: a closed network has none)
+    jma_feed_urls: list[str] = ["https://www.data.jma.go.jp/developer/xml/feed/eqvol.xml",
+                                "https://www.data.jma.go.jp/developer/xml/feed/extra.xml"]
+    jma_feed_interval_seconds: float = 60.0  # between polls of a feed (JMA updates them about once a minute)
+    jma_feed_max_backoff_seconds: float = 900.0  # longest wait after repeated failures
+    bulletin_folder: Path | None = None  # watched directory: each *.xml dropped there is taken in once
+    bulletin_folder_interval_seconds: float = 5.0
 
 
 @lru_cache

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -120,9 +121,12 @@ def authorise_declaration(actor: User, declaration: Declaration, *, mode: str) -
     policy.ensure_can_declare(actor, coordinator_associations=declaration.coordinator_associations)
 
 
-def declare_disaster(session: Session, *, data: DisasterCreate, actor: User,
-                     today: date | None = None) -> Disaster:
-    """Resolve the area, derive acting roles, store the disaster and its event in one transaction."""
+def declare_disaster(session: Session, *, data: DisasterCreate, actor: User, today: date | None = None,
+                     before_commit: Callable[[Disaster], None] | None = None) -> Disaster:
+    """Resolve the area, derive acting roles, store the disaster and its event in one transaction.
+
+    `before_commit` sees the stored disaster (with its id) inside that transaction, so that a caller's
+    own change and event (e.g. a confirmed bulletin proposal) commit with it or not at all."""
     declaration = resolve_declaration(data.area, on=today or utcnow().date())
     authorise_declaration(actor, declaration, mode=data.mode)
     area, roles = declaration.area, declaration.roles
@@ -138,6 +142,8 @@ def declare_disaster(session: Session, *, data: DisasterCreate, actor: User,
     session.add(disaster)
     session.flush()
     _record(session, disaster, "disaster.declared", actor)
+    if before_commit is not None:
+        before_commit(disaster)
     session.commit()
     session.refresh(disaster)
     return disaster

@@ -91,7 +91,8 @@ def test_default_kinds_and_languages(agreement: Agreement) -> None:
 
 
 def test_every_rule_names_a_source(agreement: Agreement) -> None:
-    assert len(agreement.sources) == 1 + 6 + 3 * 6 + 5 + 8 + 11 + 4
+    assert len(agreement.sources) == 1 + 6 + 3 * 6 + 5 + 8 + 11 + 4 + 3  # + bulletins.earthquake/tsunami/weather
+    assert "assumption" in agreement.sources["bulletins.earthquake"]
     assert all(source.strip() for source in agreement.sources.values())
     assert "assumption" in agreement.sources["fiscal_years.2026.blocks.kanto"]
     assert "DOMAIN.md" in agreement.sources["rotation"]
