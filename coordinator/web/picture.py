@@ -32,6 +32,7 @@ from coordinator.dispatches.transitions import (
 from coordinator.exports import policy as export_policy
 from coordinator.needs.service import visible_needs
 from coordinator.offers.service import disaster_offers
+from coordinator.web.decisions import disaster_may, dispatch_extras, iso, need_extras, roles_view
 
 # Arrows: dispatches still asked for (PENDING_STATES, drawn dashed) and those accepted (ACCEPTED_STATES,
 # solid, completed ones included); withdrawn ones are not drawn.
@@ -130,6 +131,7 @@ def disaster_picture(session: Session, *, disaster_id: int, actor: User) -> dict
                 "notes": need.notes,
                 "unmet": unmet,
                 **counts,
+                **need_extras(need),
             }
         )
         if need.status != "cancelled":
@@ -140,6 +142,7 @@ def disaster_picture(session: Session, *, disaster_id: int, actor: User) -> dict
     # Unmet needs first (most people missing first), then open before fulfilled and cancelled.
     status_order = {"open": 0, "fulfilled": 1, "cancelled": 2}
     need_rows.sort(key=lambda n: (-n["unmet"], status_order.get(n["status"], 3), n["id"]))
+    need_by_id = {need.id: need for need in needs}
     dispatch_rows = [
         {
             "id": d.id,
@@ -154,6 +157,7 @@ def disaster_picture(session: Session, *, disaster_id: int, actor: User) -> dict
             "expected_cost_yen": d.expected_cost_yen,
             "decline_reason": d.decline_reason,
             "actions": _actions_for(actor, disaster, d),
+            **dispatch_extras(disaster, d, need_by_id.get(d.need_id)),
         }
         for d in dispatches
     ]
@@ -168,7 +172,10 @@ def disaster_picture(session: Session, *, disaster_id: int, actor: User) -> dict
             "affected_prefectures": list(disaster.affected_prefectures),
             "affected_associations": list(disaster.affected_associations),
             "declared_at": disaster.declared_at.isoformat(),
+            "declared_at_utc": iso(disaster.declared_at),
+            "closed_at_utc": iso(disaster.closed_at),
         },
+        "roles": roles_view(disaster),
         "figures": {
             "needs_open": summary.needs_open,
             "needs_fulfilled": summary.needs_fulfilled,
@@ -206,6 +213,7 @@ def disaster_picture(session: Session, *, disaster_id: int, actor: User) -> dict
                 or bool(disaster_policy.coordinator_blocks(actor, disaster))
             ),
             "export": _may_export(actor, disaster),
+            **disaster_may(actor, disaster),
         },
     }
 

@@ -29,17 +29,21 @@ from coordinator.settings import PROJECT_ROOT
 from coordinator.web.i18n import LANGUAGE_COOKIE, LANGUAGES, Translator, catalogue, language_of
 from coordinator.web.mapview import MapView, arrow_geometry, map_view
 from coordinator.web.picture import disaster_picture
+from coordinator.web.timefmt import jst
 
 WEB_DIR = Path(__file__).resolve().parent
 STATIC_DIR = WEB_DIR / "static"
 LIVE_CLIENT = PROJECT_ROOT / "realtime" / "client.js"
 PLAN_PATH = "/api/v1/disasters/{disaster_id}/plan"
 LIVE_PATH = "/api/v1/live"
+TODO_PATH = "/api/v1/todo"
+REOPEN_PATH = "/api/v1/disasters/{disaster_id}/reopen"
 
 templates = Environment(
     loader=FileSystemLoader(WEB_DIR / "templates"), autoescape=True, trim_blocks=True, lstrip_blocks=True
 )
 templates.globals["arrow_geometry"] = arrow_geometry
+templates.filters["jst"] = jst
 router = APIRouter(include_in_schema=False, route_class=SessionRoute)
 
 
@@ -251,7 +255,10 @@ def dashboard(disaster_id: int, request: Request, session: SessionDep, user: Opt
             "picture": picture,
             "names": names,
             "points": {p.association_id: [p.x, p.y] for p in view.points},
+            "blocks_of": {p.association_id: p.block for p in view.points},
             "plan": _has_route(request.app, PLAN_PATH),
+            "todo_route": _has_route(request.app, TODO_PATH),
+            "reopen": _has_route(request.app, REOPEN_PATH),
             **_reference(t),
         },
     )

@@ -96,7 +96,7 @@
     });
     parts.push(section(t("preview.coordinators"), el("div", { className: "table-wrap" },
       el("table", { id: "preview-coordinators", className: "stack" },
-        el("thead", {}, el("tr", {}, el("th", { scope: "col" }, t("col.block")), el("th", { scope: "col" }, t("preview.coordinator")),
+        el("thead", {}, el("tr", {}, el("th", { scope: "col" }, t("declare.col_block")), el("th", { scope: "col" }, t("preview.coordinator")),
                              el("th", { scope: "col" }, t("preview.reason")))),
         el.apply(null, ["tbody", {}].concat(rows))))));
     var s = p.acting_secretariat;

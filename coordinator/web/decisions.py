@@ -1,0 +1,145 @@
+"""What the decision dashboard adds to the picture: roles in names, who must act next, places and times.
+
+Pure derivations from rows the picture already read (no queries of their own), so the dashboard, the
+situation report and the plan page show the same words.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from coordinator.auth.models import User
+from coordinator.disasters import policy as disaster_policy
+from coordinator.disasters.preview import readable
+from coordinator.disasters.reference import association_or_none, block_of, current_agreement, municipality_or_none
+from coordinator.dispatches.models import Dispatch
+
+
+def iso(moment: datetime | None) -> str | None:
+    """A stored (naive UTC or aware) time as ISO 8601 with Z, for pages to show in JST."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
+
+
+def _names(association_id: str | None) -> dict[str, str]:
+    if not association_id:
+        return {"ja": "", "en": ""}
+    agreement = current_agreement()
+    if association_id == agreement.secretariat.id:
+        return {"ja": agreement.secretariat.name_ja, "en": agreement.secretariat.name_en}
+    found = association_or_none(association_id)
+    return {"ja": found.name_ja, "en": found.name_en} if found else {"ja": association_id, "en": association_id}
+
+
+def _block_names(block_id: str | None) -> dict[str, str]:
+    if not block_id:
+        return {"ja": "", "en": ""}
+    block = current_agreement().block(block_id)
+    return {"ja": block.name_ja, "en": block.name_en}
+
+
+def place_name(code: str | None) -> str | None:
+    """A municipality's name ("輪島市") for its JIS code; None when there is none."""
+    found = municipality_or_none(code) if code else None
+    return found.name_ja if found else None
+
+
+def roles_view(disaster: Any) -> dict[str, Any]:
+    """Affected associations with their blocks, each block's acting coordinator and the acting secretariat,
+    in names with the agreement's reasons (involved blocks first)."""
+    roles = disaster.acting_roles or {}
+    affected = [{"id": a, "name": _names(a), "block": block_of(a), "block_name": _block_names(block_of(a))}
+                for a in disaster.affected_associations]
+    involved = {a["block"] for a in affected}
+    order = [b.id for b in current_agreement().blocks]
+    coordinators = []
+    for block, role in (roles.get("coordinators") or {}).items():
+        coordinators.append({
+            "block": block, "block_name": _block_names(block), "association_id": role.get("association_id"),
+            "name": _names(role.get("association_id")), "is_deputy": bool(role.get("is_deputy")),
+            "involved": block in involved,
+            "reason": {"ja": readable(role.get("reason_ja") or ""), "en": readable(role.get("reason_en") or "")}})
+    coordinators.sort(key=lambda c: (not c["involved"], order.index(c["block"]) if c["block"] in order else 99))
+    secretariat = roles.get("secretariat") or {}
+    return {
+        "affected": affected,
+        "coordinators": coordinators,
+        "secretariat": {"id": secretariat.get("id"), "name": _names(secretariat.get("id")),
+                        "is_failover": bool(secretariat.get("is_failover")),
+                        "reason": {"ja": readable(secretariat.get("reason_ja") or ""),
+                                   "en": readable(secretariat.get("reason_en") or "")}},
+    }
+
+
+def need_extras(need: Any) -> dict[str, Any]:
+    """Place name, last day, block and times (UTC, ISO) of a need row."""
+    end: date = need.start + timedelta(days=max(need.days, 1) - 1)
+    return {"place_name": place_name(need.place), "end": end.isoformat(), "block": block_of(need.requester_id),
+            "created_at": iso(need.created_at), "updated_at": iso(need.updated_at)}
+
+
+# Who moves a dispatch on from each state, by kind of actor (dispatches/policy.py says the same in rules).
+_NEXT = {
+    "proposed": ("approve", "approver"), "approved": ("request", "approver"),
+    "requested": ("accept", "supplier"), "accepted": ("depart", "supplier"),
+    "en_route": ("arrive", "supplier"), "on_site": ("complete", "supplier"),
+}
+
+
+def awaiting(disaster: Any, dispatch: Dispatch) -> dict[str, Any] | None:
+    """Who must act next on this dispatch and why, in names (None once it is completed or withdrawn)."""
+    step = _NEXT.get(dispatch.state)
+    if step is None:
+        return None
+    action, who = step
+    if who == "supplier":
+        name = _names(dispatch.supplier_id)
+        return {"action": action, "who_ja": name["ja"], "who_en": name["en"],
+                "association_ids": [dispatch.supplier_id],
+                "reason_ja": "応援団体が回答・報告します",
+                "reason_en": "the supporting association answers and reports"}
+    if dispatch.stage == 2:
+        secretariat = (disaster.acting_roles or {}).get("secretariat") or {}
+        name = _names(secretariat.get("id"))
+        return {"action": action, "who_ja": f"事務局（{name['ja']}）", "who_en": f"the secretariat ({name['en']})",
+                "association_ids": [secretariat.get("id")] if secretariat.get("id") else [],
+                "reason_ja": "ブロック間（第2段階）の派遣は事務局が承認します",
+                "reason_en": "cross-block (stage 2) dispatches are approved by the secretariat"}
+    block = block_of(dispatch.requester_id)
+    coordinator = ((disaster.acting_roles or {}).get("coordinators") or {}).get(block or "") or {}
+    name, block_name = _names(coordinator.get("association_id")), _block_names(block)
+    return {"action": action, "who_ja": f"{block_name['ja']}ブロック幹事（{name['ja']}）",
+            "who_en": f"the {block_name['en']} coordinator ({name['en']})",
+            "association_ids": [coordinator["association_id"]] if coordinator.get("association_id") else [],
+            "reason_ja": "ブロック内（第1段階）の派遣は要請団体のブロック幹事が承認します",
+            "reason_en": "stage 1 dispatches are approved by the requester block's acting coordinator"}
+
+
+def dispatch_extras(disaster: Any, dispatch: Dispatch, need: Any | None) -> dict[str, Any]:
+    """Kind, language and dates of the need, state times, the cancel reason and who must act next."""
+    times = {name: iso(getattr(dispatch, name)) for name in (
+        "proposed_at", "approved_at", "requested_at", "answered_at", "en_route_at", "on_site_at", "completed_at",
+        "cancelled_at")}
+    latest = max((v for v in times.values() if v), default=None)
+    return {
+        "kind": need.kind if need else None, "language": need.language if need else None,
+        "start": need.start.isoformat() if need else None, "days": need.days if need else None,
+        "place_name": place_name(need.place) if need else None,
+        "supplier_block": block_of(dispatch.supplier_id), "requester_block": block_of(dispatch.requester_id),
+        "cancel_reason": dispatch.cancel_reason, "updated_at": latest, **times,
+        "awaiting": getattr(dispatch, "awaiting", None) or awaiting(disaster, dispatch),
+    }
+
+
+def disaster_may(actor: User, disaster: Any) -> dict[str, bool]:
+    """Disaster actions this user may take, by today's rules (the API's allowed_actions replaces this)."""
+    allowed = getattr(disaster, "allowed_actions", None)
+    if allowed is not None:
+        return {action: action in allowed for action in ("rename", "change_area", "close", "reopen")}
+    changer = disaster_policy.is_acting_secretariat(actor, disaster) or bool(
+        disaster_policy.coordinator_blocks(actor, disaster))
+    is_open = disaster.status == "open"
+    return {"rename": changer and is_open, "change_area": False, "close": changer and is_open,
+            "reopen": False}

@@ -1,0 +1,120 @@
+// Helpers of the secretariat's and coordinators' pages: JST times, ages, list filters, the to-do list
+// (GET /api/v1/todo, with the count in the tab title) and news of disasters declared elsewhere.
+(function (root) {
+  "use strict";
+  var o = root.ouen, t = o.t, el = o.el, config = o.config;
+  var lang = config.lang === "en" ? "en" : "ja";
+  var JST = new Intl.DateTimeFormat("sv-SE", { timeZone: "Asia/Tokyo", year: "numeric", month: "2-digit",
+                                              day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false });
+
+  // "2026-01-06 12:09" in Japan time from an ISO time (the server stores and sends UTC).
+  function jst(value) {
+    if (!value) return "";
+    var when = new Date(value);
+    return isNaN(when) ? String(value) : JST.format(when).replace("T", " ");
+  }
+
+  // A <time> element showing JST, with the UTC value in datetime.
+  function time(value) {
+    return el("time", { dateTime: value || "" }, jst(value));
+  }
+
+  // How long ago, in words: "5分", "3時間", "2日" (ja) or "5 min", "3 h", "2 d" (en).
+  function age(value, now) {
+    if (!value) return "";
+    var minutes = Math.max(0, Math.floor(((now || Date.now()) - new Date(value).getTime()) / 60000));
+    if (minutes < 60) return t("coord.age_minutes", { n: minutes });
+    if (minutes < 48 * 60) return t("coord.age_hours", { n: Math.floor(minutes / 60) });
+    return t("coord.age_days", { n: Math.floor(minutes / 1440) });
+  }
+
+  // Of a {ja, en} pair (or item.field_ja / item.field_en), this page's language.
+  function pick(pair, field) {
+    if (!pair) return "";
+    if (field) return pair[field + "_" + lang] || pair[field + "_ja"] || "";
+    return pair[lang] || pair.ja || "";
+  }
+
+  // A filter bar over a table: selects (block, association, language, state), a search box and optional
+  // checkboxes. Rows carry data-block, data-associations (space separated), data-language, data-state;
+  // search matches the row's text. apply() re-filters after the table is redrawn.
+  function filterBar(bar, table, options) {
+    var controls = bar.querySelectorAll("select, input");
+    var count = bar.querySelector(".filter-count");
+    function apply() {
+      var values = {};
+      controls.forEach(function (c) { values[c.name] = c.type === "checkbox" ? c.checked : c.value.trim(); });
+      var shown = 0, total = 0;
+      table.querySelectorAll("tbody tr[data-state]").forEach(function (row) {
+        var d = row.dataset, visible = true;
+        if (values.block && (" " + (d.block || "") + " ").indexOf(" " + values.block + " ") < 0) visible = false;
+        if (values.association && (" " + (d.associations || "") + " ").indexOf(" " + values.association + " ") < 0) visible = false;
+        if (values.language && d.language !== values.language) visible = false;
+        if (values.state && d.state !== values.state) visible = false;
+        if (values.q && row.textContent.toLowerCase().indexOf(values.q.toLowerCase()) < 0) visible = false;
+        if (options && options.hidden && options.hidden(row, values)) visible = false;
+        row.hidden = !visible;
+        total += 1;
+        if (visible) shown += 1;
+      });
+      if (count) count.textContent = t("coord.filter_count", { shown: shown, total: total });
+    }
+    bar.addEventListener("input", apply);
+    bar.addEventListener("change", apply);
+    return { apply: apply };
+  }
+
+  // The to-do list (contract 1) at the top of the page, and "(N)" in the tab title.
+  var baseTitle = document.title;
+  var todoBox = document.getElementById("todo");
+  var todoReading = false, todoAgain = false;
+  function drawTodo(todo) {
+    var list = document.getElementById("todo-list");
+    var items = todo.items || [];
+    document.title = (todo.count ? "(" + todo.count + ") " : "") + baseTitle;
+    var acting = document.getElementById("todo-acting");
+    acting.replaceChildren.apply(acting, (todo.acting_as || []).map(function (a) {
+      return el("li", {}, pick(a, "reason"));
+    }));
+    list.replaceChildren.apply(list, items.length ? items.map(function (item) {
+      var drill = item.mode === "drill" ? el("span", { className: "drill-tag" }, t("drill.tag")) : null;
+      var meta = [];
+      if (item.disaster_name) meta.push(item.disaster_name);
+      if (item.since) meta.push(t("coord.todo_since", { age: age(item.since) }));
+      if (item.deadline) meta.push(t("coord.todo_deadline", { time: jst(item.deadline) }));
+      return el("li", { className: "todo-item" + (item.urgent ? " urgent" : ""), dataset: { kind: item.kind } },
+        drill, " ", el("a", { href: item.link }, pick(item, "title")),
+        el("span", { className: "todo-detail" }, pick(item, "detail")),
+        meta.length ? el("span", { className: "todo-meta" }, meta.join(" · ")) : null);
+    }) : [el("li", { className: "empty" }, t("coord.todo_none"))]);
+    todoBox.hidden = false;
+    todoBox.dataset.count = String(todo.count || 0);
+  }
+  function refreshTodo() {
+    if (!todoBox || !config.todo_route) return;
+    if (todoReading) { todoAgain = true; return; }
+    todoReading = true;
+    o.api("GET", "/api/v1/todo").then(drawTodo, function () { /* the page works without its to-do list */ })
+      .then(function () { todoReading = false; if (todoAgain) { todoAgain = false; refreshTodo(); } });
+  }
+
+  // Disasters declared, renamed, closed or reopened while the page is open (of the page's mode).
+  function watchDisasters(mode, onChange) {
+    if (!config.live || !root.ouenLive) {
+      var timer = setInterval(function () { onChange(null); }, 15000);
+      return { close: function () { clearInterval(timer); } };
+    }
+    return root.ouenLive({
+      url: "/api/v1/live",
+      subscription: { mode: mode || "live",
+                      types: ["disaster.declared", "disaster.renamed", "disaster.closed", "disaster.reopened",
+                              "disaster.area_changed"] },
+      onEvent: function (event) { onChange(event); },
+      onResync: function () { onChange(null); },
+    });
+  }
+
+  root.coord = { jst: jst, time: time, age: age, pick: pick, filterBar: filterBar, refreshTodo: refreshTodo,
+                 watchDisasters: watchDisasters, lang: lang };
+  refreshTodo();
+})(window);
