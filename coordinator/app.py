@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 
 from coordinator.associations.router import router as associations_router
 from coordinator.auth.router import router as auth_router
+from coordinator.bulletins.inputs import start_inputs, stop_inputs
 from coordinator.db import make_engine
 from coordinator.errors import DomainError, install_error_handlers
 from coordinator.idempotency.middleware import install_idempotency
@@ -78,9 +79,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await start_live(app, live)
+        inputs = start_inputs(app_engine, settings)  # JMA feed and bulletin folder, when configured
         try:
             yield
         finally:
+            await stop_inputs(inputs)
             await stop_live(live)
             if owns_engine:
                 app_engine.dispose()
