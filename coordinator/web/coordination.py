@@ -9,18 +9,34 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
+from sqlmodel import Session
 
 from coordinator.auth.deps import OptionalUser
 from coordinator.auth.models import ROLE_SECRETARIAT, ROLE_STAFF, User
 from coordinator.db import SessionDep, SessionRoute
 from coordinator.disasters.models import DISASTER_KINDS, MODES
 from coordinator.disasters.reference import current_agreement
+from coordinator.disasters.service import list_disasters
+from coordinator.offers.service import list_standing_capacity
 from coordinator.web.i18n import Translator, language_of
-from coordinator.web.router import _disaster_or_error, _has_route, _login_redirect, _map, render
+from coordinator.web.picture import disaster_picture
+from coordinator.web.router import (
+    PLAN_PATH,
+    TODO_PATH,
+    _association_names,
+    _disaster_or_error,
+    _end_read,
+    _has_route,
+    _login_redirect,
+    _map,
+    _reference,
+    render,
+)
 from geo.prefectures import prefectures as all_prefectures
 
 router = APIRouter(include_in_schema=False, route_class=SessionRoute)
 BULLETIN_CONFIRM_PATH = "/api/v1/bulletins/{bulletin_id}/confirm"
+RECENT_DRILLS = 8
 
 
 def may_declare(user: User, *, today: date | None = None) -> bool:
@@ -112,3 +128,85 @@ def edit_page(disaster_id: int, request: Request, session: SessionDep, user: Opt
             prefill[key] = area[key]
     return _form_page(request, user, disaster=disaster, prefill=prefill)
 
+
+
+@router.get("/disasters/{disaster_id}/plan")
+def plan_page(disaster_id: int, request: Request, session: SessionDep, user: OptionalUser) -> Response:
+    """The plan before commit: supporter → need with reasons, totals, what it replaces; commit all or some."""
+    if user is None:
+        return _login_redirect(request)
+    disaster = _disaster_or_error(request, session, user, disaster_id)
+    if isinstance(disaster, HTMLResponse):
+        return disaster
+    picture = disaster_picture(session, disaster_id=disaster_id, actor=user)
+    _end_read(session)
+    t = Translator(language_of(request))
+    view = _map(request)
+    needs = {n["id"]: {k: n[k] for k in ("place_name", "start", "end", "days", "notes", "remote", "headcount")}
+             for n in picture["needs"]}
+    return render(
+        request, "plan.html", user=user, disaster=disaster, title=t("plan.title"), may=picture["may"]["plan"],
+        available=_has_route(request.app, PLAN_PATH),
+        config={"names": _association_names(view, t), "blocks_of": {p.association_id: p.block for p in view.points},
+                "needs": needs, **_reference(t)},
+    )
+
+
+def _capacity_by_language(rows: list[Any], blocks: dict[str, str | None]) -> list[dict[str, Any]]:
+    by_language: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        entry = by_language.setdefault(row.language, {"language": row.language, "people": 0, "associations": set(),
+                                                      "by_block": {}})
+        entry["people"] += row.headcount
+        entry["associations"].add(row.association_id)
+        block = blocks.get(row.association_id) or ""
+        entry["by_block"][block] = entry["by_block"].get(block, 0) + row.headcount
+    result = sorted(by_language.values(), key=lambda e: (-e["people"], e["language"]))
+    for entry in result:
+        entry["associations"] = len(entry["associations"])
+    return result
+
+
+def _year_roles(t: Translator, names: dict[str, str], today: date) -> dict[str, Any]:
+    agreement = current_agreement()
+    year = agreement.fiscal_year_of(today)
+    try:
+        roles = agreement.roles_for(year)
+    except Exception:  # AgreementError: the page says the year has no roles instead of failing
+        return {"year": year, "blocks": []}
+    return {"year": year, "blocks": [
+        {"id": block.id, "name": t.pick(block.name_ja, block.name_en), "members": len(block.members),
+         "coordinator": names.get(roles.blocks[block.id].coordinator, roles.blocks[block.id].coordinator),
+         "deputies": [names.get(d, d) for d in roles.blocks[block.id].deputies]}
+        for block in agreement.blocks if block.id in roles.blocks]}
+
+
+def render_home(request: Request, session: Session, user: User, *, title_key: str = "coord.home_title") -> Response:
+    """The peacetime home: to-do, open disasters and drills, the associations by block, standing capacity by
+    language, this fiscal year's coordinators and deputies. Every part says so when it is empty."""
+    live = list_disasters(session, actor=user, mode="live", status="open")
+    drills = list_disasters(session, actor=user, mode="drill")[:RECENT_DRILLS]
+    capacity = list_standing_capacity(session, actor=user)
+    _end_read(session)
+    t = Translator(language_of(request))
+    view = _map(request)
+    names = _association_names(view, t)
+    blocks = {p.association_id: p.block for p in view.points}
+    colours = {b.id: b.colour for b in view.blocks}
+    return render(
+        request, "home.html", user=user, title=t(title_key), live=live, drills=drills, view=view,
+        layer=Markup(view.layers[t.language]), colours=colours, names=names,
+        members={b.id: sum(1 for p in view.points if p.block == b.id) for b in view.blocks},
+        capacity=_capacity_by_language(capacity, blocks), capacity_scope="own" if user.role == ROLE_STAFF else "all",
+        language_names={lang["tag"]: lang["name"] for lang in _reference(t)["languages"]},
+        roles=_year_roles(t, names, date.today()), may_declare=may_declare(user),
+        config={"todo_route": _has_route(request.app, TODO_PATH), "home": True},
+    )
+
+
+@router.get("/home")
+def home_page(request: Request, session: SessionDep, user: OptionalUser) -> Response:
+    """The secretariat's and coordinators' home, in peacetime and during a disaster."""
+    if user is None:
+        return _login_redirect(request)
+    return render_home(request, session, user)

@@ -188,10 +188,9 @@ def dashboard_landing(request: Request, session: SessionDep, user: OptionalUser)
     _end_read(session)
     if live:
         return RedirectResponse(f"/disasters/{live[0].id}", status_code=303)
-    t = Translator(language_of(request))
-    return render(
-        request, "disasters.html", user=user, title=t("dashboard.title"), drills=False, disasters=[]
-    )
+    from coordinator.web.coordination import render_home  # the peacetime home (imports this module)
+
+    return render_home(request, session, user, title_key="dashboard.title")
 
 
 @router.get("/dashboard/pick")

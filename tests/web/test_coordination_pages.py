@@ -74,3 +74,31 @@ def test_edit_page_prefills_the_disaster(client: TestClient, seeded: Accounts) -
     config = page_config(client.get(f"/disasters/{seeded.live.id}/edit").text)
     assert config["editing"] == seeded.live.id
     assert config["prefill"] == {"name": seeded.live.name, "kind": "earthquake", "mode": "live", "prefectures": ["17"]}
+
+
+def test_home_in_peacetime_is_never_blank(engine, client: TestClient, seeded: Accounts) -> None:
+    from sqlmodel import Session, select
+
+    from coordinator.disasters.service import close_disaster
+    from coordinator.offers.models import StandingCapacityCreate
+    from coordinator.offers.service import add_standing_capacity
+
+    sign_in(client, seeded.logins["secretariat"])
+    home = client.get("/home").text
+    assert 'id="capacity-empty"' in home  # nothing registered: the page says so and where to do it
+    assert home.count('class="point block-point"') == 63
+    assert home.count("<tr data-block=") == 6  # this year's coordinator and deputies of each block
+    with Session(engine) as session:
+        staff = session.exec(select(User).where(User.login == seeded.logins["pref_toyama"])).one()
+        add_standing_capacity(session, data=StandingCapacityCreate(language="vi", kinds=["onsite_interpretation"],
+                                                                   headcount=4), actor=staff)
+        secretariat = session.exec(select(User).where(User.login == seeded.logins["secretariat"])).one()
+        close_disaster(session, disaster_id=seeded.live.id or 0, actor=secretariat)
+    home = client.get("/dashboard").text  # no live disaster: the dashboard is the peacetime home
+    row = re.search(r'<tr data-language="vi">(.*?)</tr>', home, re.S)
+    assert row and "ベトナム語" in row.group(1) and ">4<" in row.group(1)
+    assert 'id="no-live"' in home and 'id="declare-link"' in home and 'id="recent-drills"' in home
+    client.cookies.clear()
+    sign_in(client, seeded.logins["pref_toyama"])
+    own = client.get("/home").text
+    assert "あなたの協会が登録した人数です" in own and 'id="declare-link"' not in own

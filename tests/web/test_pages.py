@@ -55,6 +55,7 @@ def _pages(accounts: Accounts) -> list[str]:
         "/drills",
         "/association",
         "/disasters/new",
+        "/home",
         f"/disasters/{live}/edit",
         f"/disasters/{live}",
         f"/disasters/{live}/association",

@@ -245,7 +245,7 @@
       }
       done = steps.then(function () { return { id: editing }; });
     } else if (prefill.bulletin && config.bulletin_route) {
-      done = o.api("POST", "/api/v1/bulletins/" + prefill.bulletin + "/confirm", { name: name, area: chosen })
+      done = o.api("POST", "/api/v1/bulletins/" + prefill.bulletin + "/confirm", { name: name, kind: kind || undefined, area: chosen })
         .then(function (answer) { return (answer && answer.disaster) || answer; });
     } else {
       done = o.api("POST", "/api/v1/disasters", { name: name, kind: kind, mode: mode(), area: chosen });
