@@ -33,6 +33,7 @@ DOMAIN_ROUTERS = (
     "coordinator.exports.router",
     "coordinator.places.router",
     "coordinator.bulletins.router",
+    "coordinator.contacts.router",
 )
 
 # FastAPI's own /docs page loads Swagger UI from a CDN; this one is self-contained so it works offline.

@@ -93,6 +93,69 @@ _JA_BY_TYPE = {
 }
 
 
+# Fields named in words (issue 15 item 4: no field ids in what people read). The id stays in "field".
+FIELD_WORDS: dict[str, tuple[str, str]] = {
+    "kind": ("支援の種類", "kind of support"), "kinds": ("支援の種類", "kinds of support"),
+    "language": ("言語", "language"), "languages": ("言語", "languages"),
+    "headcount": ("人数", "number of people"), "start": ("開始日", "start date"), "days": ("日数", "days"),
+    "place": ("場所", "place"), "remote": ("遠隔", "remote"), "notes": ("備考", "notes"),
+    "requester_id": ("要請団体", "requesting association"), "version": ("版", "version"),
+    "status": ("状態", "status"), "state": ("状態", "state"), "reason": ("理由", "reason"),
+    "expected_cost_yen": ("見込み費用", "expected cost"), "cost_policy": ("費用負担", "cost settlement"),
+    "available_from": ("提供開始日", "available from"), "available_until": ("提供終了日", "available until"),
+    "association_id": ("協会", "association"), "need_id": ("ニーズ", "need"), "offer_id": ("申し出", "offer"),
+    "supplier_id": ("応援団体", "supporting association"), "dispatch_id": ("派遣", "dispatch"),
+    "name": ("名前", "name"), "role": ("役割", "role"), "phone": ("電話番号", "phone"),
+    "email": ("メールアドレス", "e-mail"), "contacts": ("連絡先", "contacts"), "people": ("派遣する人", "people sent"),
+    "site_contact": ("現地の連絡先", "on-site contact"), "accepted_headcount": ("受諾する人数", "people accepted"),
+    "at": ("実際の時刻", "actual time"), "body": ("入力内容", "the request"),
+    "idempotency_key": ("送信キー", "Idempotency-Key"), "action": ("操作", "action"),
+    "login": ("ログイン名", "login"), "password": ("パスワード", "password"),
+}
+
+
+def field_words(field: str | None) -> tuple[str, str]:
+    """A field's name in Japanese and English words ("contacts.1.phone" -> 連絡先 2 件目の電話番号)."""
+    if not field:
+        return "入力内容", "the request"
+    parts = field.split(".")
+    words_ja, words_en = [], []
+    for index, part in enumerate(parts):
+        if part.isdigit():
+            words_ja.append(f" {int(part) + 1} 件目の")
+            words_en.append(f" #{int(part) + 1}")
+            continue
+        ja, en = FIELD_WORDS.get(part, ("入力項目", part.replace("_", " ")))
+        words_ja.append(ja)
+        words_en.append(en if index == 0 else f" {en}")
+    return "".join(words_ja).strip(), "".join(words_en).strip()
+
+
+def problem(field: str, en: str, ja: str) -> dict[str, str]:
+    """One entry of details.problems: the field's id and words, and what is wrong in both languages."""
+    label_ja, label_en = field_words(field)
+    return {"field": field, "label_ja": label_ja, "label_en": label_en, "problem": en, "problem_ja": ja}
+
+
+def invalid_fields(problems: list[dict[str, str]]) -> Invalid:
+    """One 422 naming every problem (details.problems); the message names the fields in words."""
+    first = problems[0]
+    if len(problems) == 1:
+        en = f"{first['label_en']}: {first['problem']}"
+        ja = f"{first['label_ja']}：{first['problem_ja']}"
+    else:
+        en = "Check these fields: " + "; ".join(f"{p['label_en']} ({p['problem']})" for p in problems)
+        ja = "次の項目を確認してください：" + "、".join(f"{p['label_ja']}（{p['problem_ja']}）" for p in problems)
+    return Invalid(en, ja, field=first["field"], details={"problems": problems})
+
+
+def invalid(field: str, en: str, ja: str, **details: Any) -> Invalid:
+    """A 422 about one field, named in words in the message (the id stays in "field" and details)."""
+    error = invalid_fields([problem(field, en, ja)])
+    error.details.update(details)
+    return error
+
+
 def japanese_problem(error: dict[str, Any]) -> str:
     """Japanese wording of one pydantic validation error (falls back to a generic sentence)."""
     template = _JA_BY_TYPE.get(str(error.get("type", "")))
@@ -118,14 +181,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        first = exc.errors()[0] if exc.errors() else {"loc": ("body",), "msg": "invalid request"}
-        field = _field_of(tuple(first.get("loc", ())))
-        problems = [{"field": _field_of(tuple(e.get("loc", ()))), "problem": e.get("msg", ""),
-                     "problem_ja": japanese_problem(e)} for e in exc.errors()]
-        error = Invalid(f"{field}: {first.get('msg', 'invalid value')}",
-                        f"入力内容に誤りがあります（{field}）：{japanese_problem(first)}",
-                        field=field, details={"problems": problems})
-        return JSONResponse(error.body(), status_code=422)
+        errors = exc.errors() or [{"loc": ("body",), "msg": "invalid request", "type": "value_error"}]
+        problems = [problem(_field_of(tuple(e.get("loc", ()))), str(e.get("msg", "invalid value")),
+                            japanese_problem(e)) for e in errors]
+        return JSONResponse(invalid_fields(problems).body(), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -7,6 +7,7 @@ from sqlmodel import SQLModel
 import coordinator.associations.models
 import coordinator.auth.models
 import coordinator.bulletins.models
+import coordinator.contacts.models
 import coordinator.disasters.models
 import coordinator.dispatches.models
 import coordinator.events.models

@@ -1,5 +1,5 @@
-"""Remove every trace of one drill: its disaster, needs and their revisions, offers, dispatches, events and
-the stored answers of its idempotent requests
+"""Remove every trace of one drill: its disaster, needs and their revisions and on-site contacts,
+offers, dispatches and the people named for them, events and the stored answers of its idempotent requests
 (the runner's simulated actors are never stored, so there are no accounts to remove). Refuses a live disaster."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
+from coordinator.contacts.models import DispatchPerson, NeedSiteContact
 from coordinator.disasters.models import Disaster
 from coordinator.dispatches.models import Dispatch
 from coordinator.drills.eventlog import load_drill
@@ -29,10 +30,14 @@ def purge_drill(session: Session, *, drill_id: int) -> dict[str, int]:
     def run(name: str, statement: Any) -> None:
         counts[name] = int(session.execute(statement).rowcount or 0)  # type: ignore[attr-defined]
 
+    dispatch_ids = select(Dispatch.id).where(Dispatch.disaster_id == drill_id)
+    # The drill's contacts: the people named for its dispatches and its needs' on-site contacts.
+    run("dispatch_people", delete(DispatchPerson).where(col(DispatchPerson.dispatch_id).in_(dispatch_ids)))
+    run("need_site_contacts", delete(NeedSiteContact).where(col(NeedSiteContact.need_id).in_(need_ids)))
     run("dispatches", delete(Dispatch).where(col(Dispatch.disaster_id) == drill_id))
     run("need_revisions", delete(NeedRevision).where(col(NeedRevision.need_id).in_(need_ids)))
+    run("offers", delete(Offer).where(col(Offer.disaster_id) == drill_id))  # before needs: offers may name one
     run("needs", delete(Need).where(col(Need.disaster_id) == drill_id))
-    run("offers", delete(Offer).where(col(Offer.disaster_id) == drill_id))
     # Stored answers of the drill's requests (they may hold its contacts).
     run("idempotency_keys", delete(IdempotencyRecord).where(col(IdempotencyRecord.disaster_id) == drill_id))
     run("events", delete(Event).where(col(Event.disaster_id) == drill_id))

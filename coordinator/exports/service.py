@@ -18,6 +18,9 @@ from sqlalchemy import inspect
 from sqlmodel import Session, col, select
 
 from coordinator.auth.models import User
+from coordinator.contacts import policy as contact_policy
+from coordinator.contacts.models import DisasterContacts
+from coordinator.contacts.service import contact_line, visible_contacts
 from coordinator.disasters.models import Disaster
 from coordinator.disasters.reference import association_or_none, municipality_or_none
 from coordinator.disasters.service import get_disaster
@@ -49,6 +52,17 @@ DISPATCH_LABELS: dict[str, str] = {
     "overdue_since": "期限超過日時", "created_by_user_id": "作成者", "approved_by_user_id": "承認者",
     "version": "版",
 }
+
+# Contact columns (issue 15 item 3): present for everyone but observers; a cell is filled only when the
+# reader may see that contact (contacts/policy.py), else left empty.
+NEED_CONTACT_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("site_place", "現地の場所"), ("site_name", "現地の担当者"), ("site_phone", "現地の電話"),
+    ("requester_contacts", "要請団体の連絡先"),
+)
+DISPATCH_CONTACT_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("people", "派遣する人（電話）"), ("requester_contacts", "要請団体の連絡先"),
+    ("supplier_contacts", "応援団体の連絡先"),
+)
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -99,10 +113,22 @@ def _need_row(session: Session, need: Need) -> dict[str, Any]:
     return row
 
 
+def _need_contacts(row: dict[str, Any], need: Need, seen: DisasterContacts) -> dict[str, Any]:
+    site = seen.needs.get(need.id or 0)
+    row.update({"site_place": site.place if site else "", "site_name": site.name if site else "",
+                "site_phone": site.phone if site else "",
+                "requester_contacts": contact_line(seen.associations.get(need.requester_id, []))})
+    return row
+
+
 def needs_csv(session: Session, *, disaster_id: int, actor: User) -> bytes:
-    """The disaster's needs the actor may export, as CSV."""
+    """The disaster's needs the actor may export, as CSV (contact columns as far as the actor may see)."""
     disaster = _exportable(session, disaster_id, actor)
-    return to_csv(NEED_COLUMNS, (_need_row(session, n) for n in _needs(session, disaster, actor)))
+    if not contact_policy.exports_contacts(actor):
+        return to_csv(NEED_COLUMNS, (_need_row(session, n) for n in _needs(session, disaster, actor)))
+    seen = visible_contacts(session, disaster=disaster, actor=actor)
+    rows = (_need_contacts(_need_row(session, n), n, seen) for n in _needs(session, disaster, actor))
+    return to_csv(NEED_COLUMNS + NEED_CONTACT_COLUMNS, rows)
 
 
 def dispatches_csv(session: Session, *, disaster_id: int, actor: User) -> bytes:
@@ -119,9 +145,23 @@ def dispatches_csv(session: Session, *, disaster_id: int, actor: User) -> bytes:
     names = sorted((c.name for c in table.columns), key=lambda name: name != "id")  # id first, then table order
     columns = [(name, DISPATCH_LABELS.get(name, name)) for name in names]
     query = select(Dispatch).where(Dispatch.disaster_id == disaster.id, Dispatch.mode == disaster.mode)
-    rows = session.exec(query.order_by(col(Dispatch.id)))
-    visible = (r.model_dump() for r in rows if policy.row_visible(actor, disaster, r.requester_id))
-    return to_csv(columns, visible)
+    rows = [r for r in session.exec(query.order_by(col(Dispatch.id)))
+            if policy.row_visible(actor, disaster, r.requester_id)]
+    if not contact_policy.exports_contacts(actor):
+        return to_csv(columns, (r.model_dump() for r in rows))
+    seen = visible_contacts(session, disaster=disaster, actor=actor)
+
+    def with_contacts(dispatch: Any) -> dict[str, Any]:
+        row = dispatch.model_dump()
+        shown = contact_policy.may_see_dispatch_contacts(actor, disaster, requester_id=dispatch.requester_id,
+                                                         supplier_id=dispatch.supplier_id, state=dispatch.state)
+        people = seen.dispatches.get(dispatch.id, [])
+        row["people"] = " / ".join(" ".join(x for x in (p.name, p.phone) if x) for p in people)
+        row["requester_contacts"] = contact_line(seen.associations.get(dispatch.requester_id, [])) if shown else ""
+        row["supplier_contacts"] = contact_line(seen.associations.get(dispatch.supplier_id, [])) if shown else ""
+        return row
+
+    return to_csv(columns + list(DISPATCH_CONTACT_COLUMNS), (with_contacts(r) for r in rows))
 
 
 def needs_geojson(session: Session, *, disaster_id: int, actor: User) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from pydantic import ConfigDict
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from coordinator.contacts.models import SiteContactInput
 from coordinator.disasters.models import PeopleCounts
 from coordinator.events.models import utcnow
 
@@ -44,6 +45,7 @@ class Need(NeedBase, table=True):
     on_behalf: bool = False
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    cancel_reason: str | None = Field(default=None, max_length=1000)
 
 
 class NeedRevision(SQLModel, table=True):
@@ -63,19 +65,25 @@ class NeedRevision(SQLModel, table=True):
 
 
 class NeedCreate(SQLModel):
-    """A new need; omitted days and remote take the agreement's defaults."""
+    """A new need; omitted days and remote take the agreement's defaults.
+
+    kind, language, headcount and start are required; they are checked by the service rather than here so
+    that one answer names every problem at once (issue 15 item 4).
+    """
 
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
     requester_id: str = Field(min_length=1, max_length=64)
-    kind: str = Field(min_length=1, max_length=64)
-    language: str = Field(min_length=1, max_length=35)
-    headcount: int = Field(ge=1, le=MAX_HEADCOUNT)
-    start: date
+    kind: str = Field(default="", max_length=64)
+    language: str = Field(default="", max_length=35)
+    headcount: int | None = None
+    start: date | None = None
     days: int | None = None
     place: str | None = None
     remote: bool | None = None
     notes: str = Field(default="", max_length=MAX_NOTES)
+    # Stored apart (contacts domain): never in the need's events, which observers read.
+    site_contact: SiteContactInput | None = None
 
 
 class NeedUpdate(SQLModel):
@@ -84,14 +92,15 @@ class NeedUpdate(SQLModel):
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
     version: int | None = Field(default=None, ge=1)
-    kind: str | None = Field(default=None, min_length=1, max_length=64)
-    language: str | None = Field(default=None, min_length=1, max_length=35)
-    headcount: int | None = Field(default=None, ge=1, le=MAX_HEADCOUNT)
+    kind: str | None = Field(default=None, max_length=64)
+    language: str | None = Field(default=None, max_length=35)
+    headcount: int | None = None
     start: date | None = None
     days: int | None = None
     place: str | None = None
     remote: bool | None = None
     notes: str | None = Field(default=None, max_length=MAX_NOTES)
+    site_contact: SiteContactInput | None = None
 
 
 class NeedPublic(NeedBase):
@@ -107,6 +116,7 @@ class NeedPublic(NeedBase):
     on_behalf: bool
     created_at: datetime
     updated_at: datetime
+    cancel_reason: str | None = None
     people: PeopleCounts = Field(default_factory=PeopleCounts)
 
 

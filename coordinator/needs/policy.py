@@ -5,6 +5,7 @@ from __future__ import annotations
 from coordinator.auth.models import ROLE_STAFF, User
 from coordinator.disasters import policy as disaster_policy
 from coordinator.disasters.models import Disaster
+from coordinator.disasters.reference import block_of, current_agreement
 from coordinator.errors import Forbidden
 
 
@@ -33,17 +34,40 @@ def ensure_can_write(user: User, disaster: Disaster, *, requester_id: str,
                     "このニーズを登録・変更できるのは要請団体の職員、そのブロックの幹事団体、または事務局のみです")
 
 
-def can_read(user: User, disaster: Disaster, requester_id: str) -> bool:
-    """Observers, the secretariat and coordinators read every need; staff read their own association's."""
-    return disaster_policy.sees_whole_disaster(user, disaster) or acts_for_requester(user, requester_id)
+def may_help(disaster: Disaster, *, supporter_id: str, requester_id: str) -> bool:
+    """As the agreement allows (issue 15 item 2): an unaffected association helps its own block first, and
+    other blocks once cross-block support is open for this disaster (DOMAIN.md: block first, then others)."""
+    if supporter_id == requester_id or supporter_id in disaster.affected_associations:
+        return False
+    supporter_block, requester_block = block_of(supporter_id), block_of(requester_id)
+    if supporter_block is None or requester_block is None:
+        return False
+    return supporter_block == requester_block or disaster.cross_block_open
 
 
-def ensure_can_read(user: User, disaster: Disaster, requester_id: str) -> None:
+def can_read(user: User, disaster: Disaster, requester_id: str, *, status: str | None = None) -> bool:
+    """Observers, the secretariat and coordinators read every need; staff read their own association's,
+    and the open needs their association may help with (status "open")."""
+    if disaster_policy.sees_whole_disaster(user, disaster) or acts_for_requester(user, requester_id):
+        return True
+    return (status == "open" and user.role == ROLE_STAFF and user.association_id is not None
+            and may_help(disaster, supporter_id=user.association_id, requester_id=requester_id))
+
+
+def ensure_can_read(user: User, disaster: Disaster, requester_id: str, *, status: str | None = None) -> None:
     """Raise Forbidden unless the user may read needs of this requester."""
-    if not can_read(user, disaster, requester_id):
+    if not can_read(user, disaster, requester_id, status=status):
         raise Forbidden("You may not read this need", "このニーズを閲覧する権限がありません")
 
 
+def helpers(disaster: Disaster, requester_id: str) -> list[str]:
+    """Associations that may help this requester now (see may_help)."""
+    agreement = current_agreement()
+    return sorted(m for block in agreement.blocks for m in block.members
+                  if may_help(disaster, supporter_id=m, requester_id=requester_id))
+
+
 def event_readers(disaster: Disaster, requester_id: str) -> list[str]:
-    """Associations whose staff may read a need's events: the requester and the coordinators."""
-    return sorted({requester_id, *disaster_policy.staff_readers(disaster)})
+    """Associations whose staff may read a need's events: the requester, the coordinators, and those who
+    may help with it (so that their pages follow the open needs live)."""
+    return sorted({requester_id, *disaster_policy.staff_readers(disaster), *helpers(disaster, requester_id)})

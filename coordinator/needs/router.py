@@ -16,11 +16,12 @@ router = APIRouter(prefix="/api/v1", tags=["needs"], route_class=SessionRoute)
 
 
 class NeedCancel(BaseModel):
-    """Optional guard for a cancellation: the version the caller last saw."""
+    """Optional guard for a cancellation (the version the caller last saw) and why it is cancelled."""
 
     model_config = ConfigDict(extra="forbid")
 
     version: int | None = Field(default=None, ge=1)
+    reason: str | None = Field(default=None, max_length=1000)
 
 
 @router.post("/disasters/{disaster_id}/needs", response_model=NeedPublic, status_code=201)
@@ -53,7 +54,8 @@ def amend(need_id: int, data: NeedUpdate, session: SessionDep, user: CurrentUser
 @router.post("/needs/{need_id}/cancel", response_model=NeedPublic)
 def cancel(need_id: int, session: SessionDep, user: CurrentUser, data: NeedCancel | None = None) -> NeedPublic:
     """Cancel an open need."""
-    need = service.cancel_need(session, need_id=need_id, actor=user, version=data.version if data else None)
+    need = service.cancel_need(session, need_id=need_id, actor=user, version=data.version if data else None,
+                               reason=data.reason if data else None)
     return service.public(session, need)
 
 

@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from agreements import AgreementError
 from coordinator.auth.models import User
+from coordinator.contacts import service as contacts
 from coordinator.disasters.models import Disaster, PeopleCounts
 from coordinator.disasters.reference import block_of, current_agreement, municipality_or_none
 from coordinator.disasters.service import get_disaster, get_open_disaster
@@ -19,13 +20,15 @@ from coordinator.dispatches.transitions import (
     PENDING_STATES,
     DispatchState,
 )
-from coordinator.errors import Conflict, Invalid, InvalidTransition, NotFound
+from coordinator.errors import Conflict, Invalid, InvalidTransition, NotFound, invalid, invalid_fields, problem
 from coordinator.events.models import utcnow
 from coordinator.events.service import record_event
 from coordinator.needs import policy
 from coordinator.needs.language import is_well_formed, normalise
 from coordinator.needs.models import (
     AMENDABLE_FIELDS,
+    MAX_HEADCOUNT,
+    MAX_NOTES,
     Need,
     NeedCreate,
     NeedPublic,
@@ -84,7 +87,7 @@ def _record(session: Session, disaster: Disaster, need: Need, type: str, actor: 
 
 
 def _invalid(field: str, en: str, ja: str, **details: Any) -> Invalid:
-    return Invalid(f"{field}: {en}", f"{field}：{ja}", field=field, details=details or None)
+    return invalid(field, en, ja, **details)
 
 
 def _check_requester(disaster: Disaster, requester_id: str) -> None:
@@ -106,54 +109,84 @@ def _language(tag: str) -> str:
     return normalise(tag)
 
 
-def _validated(disaster: Disaster, values: dict[str, Any]) -> dict[str, Any]:
-    """Check a need's fields against the agreement and the disaster; fill defaults; raise Invalid."""
+def _validated(disaster: Disaster, values: dict[str, Any],
+               more_problems: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    """Check a need's fields against the agreement and the disaster; fill defaults; raise Invalid naming
+    every problem at once (details.problems), so that a form can show them all beside their fields."""
     agreement = current_agreement()
+    problems: list[dict[str, str]] = list(more_problems or [])
+    details: dict[str, Any] = {}
+
+    def bad(field: str, en: str, ja: str) -> None:
+        problems.append(problem(field, en, ja))
+
     kind_id = values["kind"]
+    kind = None
     try:
-        kind = agreement.kind(kind_id)
+        if not kind_id:
+            bad("kind", "required: choose a kind of support", "選択してください")
+        else:
+            kind = agreement.kind(kind_id)
     except AgreementError:
-        known = [k.id for k in agreement.kinds]
-        raise _invalid("kind", f"unknown support kind {kind_id!r}; known: {', '.join(known)}",
-                       f"支援の種類 {kind_id!r} は協定にありません（{', '.join(known)}）", known=known) from None
-    values["language"] = _language(values["language"])
+        details["known"] = [k.id for k in agreement.kinds]
+        names = "、".join(k.name_ja for k in agreement.kinds)
+        bad("kind", f"unknown support kind {kind_id!r}; known: {', '.join(details['known'])}",
+            f"協定にない種類です。次から選んでください：{names}")
+    if not values["language"]:
+        bad("language", "required: choose a language", "選択してください")
+    else:
+        try:
+            values["language"] = _language(values["language"])
+        except Invalid as error:
+            problems.extend(error.details["problems"])
     headcount = values["headcount"]
-    if not 1 <= headcount <= 200:
-        raise _invalid("headcount", "must be between 1 and 200", "1 から 200 の範囲で指定してください")
+    if headcount is None:
+        bad("headcount", "required", "人数を入力してください")
+    elif not 1 <= headcount <= MAX_HEADCOUNT:
+        bad("headcount", f"must be between 1 and {MAX_HEADCOUNT}", f"1 から {MAX_HEADCOUNT} の範囲で指定してください")
     declared = disaster.declared_at.date()
     earliest, latest = declared - timedelta(days=START_DAYS_BEFORE), declared + timedelta(days=START_DAYS_AFTER)
-    start: date = values["start"]
-    if not earliest <= start <= latest:
-        raise _invalid("start", f"must be between {earliest} and {latest} (30 days before to 365 days "
-                       "after the declaration)",
-                       f"{earliest} から {latest} の間で指定してください（宣言の30日前から365日後まで）")
+    start: date | None = values["start"]
+    if start is None:
+        bad("start", "required", "開始日を入力してください")
+    elif not earliest <= start <= latest:
+        bad("start", f"must be between {earliest} and {latest} (30 days before to 365 days after the declaration)",
+            f"{_ja_date(earliest)}から{_ja_date(latest)}の間で指定してください（宣言の30日前から365日後まで）")
     rotation = agreement.rotation
     if values.get("days") is None:
         values["days"] = rotation.default_days
     if not rotation.min_days <= values["days"] <= rotation.max_days:
-        raise _invalid("days", f"must be between {rotation.min_days} and {rotation.max_days} days "
-                       "(the agreement's rotation)",
-                       f"{rotation.min_days} 日から {rotation.max_days} 日の範囲で指定してください（協定の交代期間）")
+        bad("days", f"must be between {rotation.min_days} and {rotation.max_days} days (the agreement's rotation)",
+            f"{rotation.min_days} 日から {rotation.max_days} 日の範囲で指定してください（協定の交代期間）")
     place = values.get("place")
     if place is not None:
         municipality = municipality_or_none(place) if len(place) == 5 and place.isdigit() else None
         if municipality is None:
-            raise _invalid("place", f"{place!r} is not a known municipality code (5 digits, JIS X 0402)",
-                           f"{place!r} は市区町村コード（5桁、JIS X 0402）として見つかりません")
-        if municipality.pref_code not in disaster.affected_prefectures:
-            raise _invalid("place", f"municipality {place} is not in an affected prefecture",
-                           f"市区町村 {place} は被災都道府県にありません",
-                           affected_prefectures=disaster.affected_prefectures)
-    if values.get("remote") is None:
-        values["remote"] = kind.remote
-    if values["remote"] and not kind.remote:
-        raise _invalid("remote", f"support kind {kind_id!r} is done on site and cannot be remote",
-                       f"支援の種類 {kind_id!r} は現地での支援のため遠隔にはできません")
+            bad("place", f"{place!r} is not a known municipality code (5 digits, JIS X 0402)",
+                "市区町村が見つかりません。市区町村名で検索して選んでください")
+        elif municipality.pref_code not in disaster.affected_prefectures:
+            details["affected_prefectures"] = disaster.affected_prefectures
+            bad("place", f"municipality {place} is not in an affected prefecture",
+                f"{municipality.name_ja}は被災した都道府県にありません")
+    if kind is not None:
+        if values.get("remote") is None:
+            values["remote"] = kind.remote
+        if values["remote"] and not kind.remote:
+            bad("remote", f"support kind {kind_id!r} is done on site and cannot be remote",
+                f"「{kind.name_ja}」は現地での支援のため遠隔にはできません")
     notes = values.get("notes") or ""
-    if len(notes) > 2000:
-        raise _invalid("notes", "must be at most 2000 characters", "2000 文字以内で入力してください")
+    if len(notes) > MAX_NOTES:
+        bad("notes", f"must be at most {MAX_NOTES} characters", f"{MAX_NOTES} 文字以内で入力してください")
     values["notes"] = notes
+    if problems:
+        error = invalid_fields(problems)
+        error.details.update(details)
+        raise error
     return values
+
+
+def _ja_date(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def create_need(session: Session, *, disaster_id: int, data: NeedCreate, actor: User) -> Need:
@@ -162,13 +195,17 @@ def create_need(session: Session, *, disaster_id: int, data: NeedCreate, actor: 
     on_behalf = policy.ensure_can_write(actor, disaster, requester_id=data.requester_id,
                                         requester_block=block_of(data.requester_id))
     _check_requester(disaster, data.requester_id)
-    values = _validated(disaster, data.model_dump())
+    site, site_problems = contacts.site_contact_problems(data.site_contact)
+    values = _validated(disaster, data.model_dump(exclude={"site_contact"}), site_problems)
     now = utcnow()
     need = Need(**values, disaster_id=disaster_id, mode=disaster.mode, status="open", version=1,
                 created_by_user_id=actor.id, created_by_association_id=actor.association_id,
                 on_behalf=on_behalf, created_at=now, updated_at=now)
     session.add(need)
     session.flush()
+    assert need.id is not None
+    if site is not None:
+        contacts.set_site_contact(session, need.id, site)
     _record(session, disaster, need, "need.created", actor)
     session.commit()
     session.refresh(need)
@@ -184,18 +221,31 @@ def _load(session: Session, need_id: int, *, lock: bool = False) -> Need:
     return need
 
 
-def _check_version(need: Need, version: int | None) -> None:
-    if version is not None and version != need.version:
-        raise Conflict(f"version: the need was changed meanwhile (now version {need.version})",
-                       f"version：このニーズは他の人が更新しました（現在の版 {need.version}）", field="version",
-                       details={"version": need.version})
+def _check_version(session: Session, need: Need, version: int | None) -> None:
+    """Refuse a change made on an old version, and show what the other person changed since (issue 15
+    item 4: a concurrent edit shows the other person's change instead of only refusing)."""
+    if version is None or version == need.version:
+        return
+    assert need.id is not None
+    since = list(session.exec(select(NeedRevision).where(NeedRevision.need_id == need.id,
+                                                         col(NeedRevision.version) > version)
+                              .order_by(col(NeedRevision.version))))
+    changes = [{"version": r.version, "changes": r.changes, "by_association_id": r.by_association_id,
+                "on_behalf": r.on_behalf, "at": r.at.isoformat()} for r in since]
+    raise Conflict(f"Someone else changed this need meanwhile (now version {need.version}); check their "
+                   "change and send yours again", f"このニーズは他の人が先に更新しました（現在の版 {need.version}）。"
+                   "相手の変更を確認してから、もう一度送ってください", field="version",
+                   details={"version": need.version, "current": _payload(need), "changes_since": changes})
+
+
+_STATUS_JA = {"open": "受付中", "cancelled": "取り消し済み", "fulfilled": "充足済み"}
 
 
 def _ensure_open(need: Need) -> None:
     if need.status != "open":
         raise InvalidTransition(f"status: the need is {need.status} and can no longer change",
-                                f"status：このニーズは {need.status} のため変更できません", field="status",
-                                details={"status": need.status})
+                                f"このニーズは{_STATUS_JA.get(need.status, need.status)}のため変更できません",
+                                field="status", details={"status": need.status})
 
 
 def _revise(session: Session, need: Need, changes: dict[str, Any], actor: User, on_behalf: bool) -> None:
@@ -217,20 +267,24 @@ def amend_need(session: Session, *, need_id: int, data: NeedUpdate, actor: User)
     disaster = get_open_disaster(session, need.disaster_id)
     on_behalf = policy.ensure_can_write(actor, disaster, requester_id=need.requester_id,
                                         requester_block=block_of(need.requester_id))
-    _check_version(need, data.version)
+    _check_version(session, need, data.version)
     _ensure_open(need)
-    given = data.model_dump(exclude_unset=True, exclude={"version"})
+    given = data.model_dump(exclude_unset=True, exclude={"version", "site_contact"})
     for name in ("kind", "language", "headcount", "start", "days", "remote"):
         if name in given and given[name] is None:
             raise _invalid(name, "may not be null", "空にはできません")
     current = {name: getattr(need, name) for name in AMENDABLE_FIELDS}
-    proposed = _validated(disaster, {**current, **given})
-    changes = {name: {"old": _jsonable(current[name]), "new": _jsonable(proposed[name])}
-               for name in AMENDABLE_FIELDS if proposed[name] != current[name]}
+    site, site_problems = contacts.site_contact_problems(data.site_contact)
+    proposed = _validated(disaster, {**current, **given}, site_problems)
+    changes: dict[str, Any] = {name: {"old": _jsonable(current[name]), "new": _jsonable(proposed[name])}
+                               for name in AMENDABLE_FIELDS if proposed[name] != current[name]}
+    if site is not None and contacts.set_site_contact(session, need_id, site):
+        changes["site_contact"] = {"changed": True}  # no names or numbers: the history is widely read
     if not changes:
         return need
     for name in changes:
-        setattr(need, name, proposed[name])
+        if name in AMENDABLE_FIELDS:
+            setattr(need, name, proposed[name])
     _revise(session, need, changes, actor, on_behalf)
     _apply_fulfilment(session, need)
     _record(session, disaster, need, "need.amended", actor)
@@ -239,16 +293,21 @@ def amend_need(session: Session, *, need_id: int, data: NeedUpdate, actor: User)
     return need
 
 
-def cancel_need(session: Session, *, need_id: int, actor: User, version: int | None = None) -> Need:
-    """Cancel an open need (kept, with its history)."""
+def cancel_need(session: Session, *, need_id: int, actor: User, version: int | None = None,
+                reason: str | None = None) -> Need:
+    """Cancel an open need (kept, with its history and the reason given)."""
     need = _load(session, need_id, lock=True)
     disaster = get_open_disaster(session, need.disaster_id)
     on_behalf = policy.ensure_can_write(actor, disaster, requester_id=need.requester_id,
                                         requester_block=block_of(need.requester_id))
-    _check_version(need, version)
+    _check_version(session, need, version)
     _ensure_open(need)
     need.status = "cancelled"
-    _revise(session, need, {"status": {"old": "open", "new": "cancelled"}}, actor, on_behalf)
+    need.cancel_reason = (reason or "").strip() or None
+    changes: dict[str, Any] = {"status": {"old": "open", "new": "cancelled"}}
+    if need.cancel_reason:
+        changes["reason"] = need.cancel_reason
+    _revise(session, need, changes, actor, on_behalf)
     _record(session, disaster, need, "need.cancelled", actor)
     session.commit()
     session.refresh(need)
@@ -259,7 +318,7 @@ def get_need(session: Session, *, need_id: int, actor: User) -> Need:
     """One need, if the actor may read it."""
     need = _load(session, need_id)
     disaster = get_disaster(session, disaster_id=need.disaster_id, actor=actor)
-    policy.ensure_can_read(actor, disaster, need.requester_id)
+    policy.ensure_can_read(actor, disaster, need.requester_id, status=need.status)
     return need
 
 
@@ -275,7 +334,7 @@ def visible_needs(session: Session, *, disaster: Disaster, actor: User, status: 
     if status is not None:
         query = query.where(Need.status == status)
     rows = session.exec(query.order_by(col(Need.id)))
-    return [n for n in rows if policy.can_read(actor, disaster, n.requester_id)]
+    return [n for n in rows if policy.can_read(actor, disaster, n.requester_id, status=n.status)]
 
 
 def need_history(session: Session, *, need_id: int, actor: User) -> list[NeedRevision]:

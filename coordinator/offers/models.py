@@ -33,6 +33,9 @@ class Offer(OfferBase, table=True):
     association_id: str = Field(foreign_key="association.id", max_length=64, index=True)
     status: str = Field(default="active", max_length=16, index=True)
     source: str = Field(default="manual", max_length=24)  # manual | standing_capacity
+    # The open need this offer answers, when made from the list of open needs (issue 15 item 2).
+    need_id: int | None = Field(default=None, foreign_key="need.id", index=True)
+    withdraw_reason: str | None = Field(default=None, max_length=1000)
     version: int = 1
     created_by_user_id: int | None = None
     created_at: datetime = Field(default_factory=utcnow)
@@ -45,6 +48,7 @@ class OfferCreate(SQLModel):
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
     association_id: str | None = Field(default=None, max_length=64)
+    need_id: int | None = Field(default=None, ge=1)
     languages: list[str] = Field(min_length=1, max_length=30)
     kinds: list[str] = Field(min_length=1, max_length=30)
     headcount: int = Field(ge=1, le=MAX_OFFER_HEADCOUNT)
@@ -76,6 +80,8 @@ class OfferPublic(OfferBase):
     association_id: str
     status: str
     source: str
+    need_id: int | None = None
+    withdraw_reason: str | None = None
     version: int
     created_by_user_id: int | None
     created_at: datetime

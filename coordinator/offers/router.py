@@ -24,11 +24,12 @@ router = APIRouter(prefix="/api/v1", tags=["offers"], route_class=SessionRoute)
 
 
 class OfferWithdraw(BaseModel):
-    """Optional guard for a withdrawal: the version the caller last saw."""
+    """Optional guard for a withdrawal (the version the caller last saw) and why it is withdrawn."""
 
     model_config = ConfigDict(extra="forbid")
 
     version: int | None = Field(default=None, ge=1)
+    reason: str | None = Field(default=None, max_length=1000)
 
 
 @router.post("/disasters/{disaster_id}/offers", response_model=OfferPublic, status_code=201)
@@ -68,7 +69,8 @@ def amend(offer_id: int, data: OfferUpdate, session: SessionDep, user: CurrentUs
 def withdraw(offer_id: int, session: SessionDep, user: CurrentUser,
              data: OfferWithdraw | None = None) -> OfferPublic:
     """Withdraw an active offer."""
-    offer = service.withdraw_offer(session, offer_id=offer_id, actor=user, version=data.version if data else None)
+    offer = service.withdraw_offer(session, offer_id=offer_id, actor=user, version=data.version if data else None,
+                                   reason=data.reason if data else None)
     return OfferPublic.model_validate(offer)
 
 

@@ -12,10 +12,12 @@ from coordinator.auth.models import ROLE_STAFF, User
 from coordinator.disasters.models import Disaster
 from coordinator.disasters.reference import association_or_none, current_agreement
 from coordinator.disasters.service import get_disaster, get_open_disaster
-from coordinator.errors import Conflict, Invalid, InvalidTransition, NotFound
+from coordinator.errors import Conflict, Invalid, InvalidTransition, NotFound, invalid
 from coordinator.events.models import utcnow
 from coordinator.events.service import record_event
+from coordinator.needs import policy as need_policy
 from coordinator.needs.language import is_well_formed, normalise
+from coordinator.needs.models import Need
 from coordinator.offers import policy
 from coordinator.offers.models import (
     MAX_OFFER_HEADCOUNT,
@@ -32,7 +34,7 @@ from coordinator.offers.models import (
 
 
 def _invalid(field: str, en: str, ja: str, **details: Any) -> Invalid:
-    return Invalid(f"{field}: {en}", f"{field}：{ja}", field=field, details=details or None)
+    return invalid(field, en, ja, **details)
 
 
 def _languages(tags: list[str], field: str = "languages") -> list[str]:
@@ -115,10 +117,26 @@ def create_offer(session: Session, *, disaster_id: int, data: OfferCreate, actor
     languages, kinds = _languages(data.languages), _kinds(data.kinds)
     _headcount(data.headcount)
     _window(data.available_from, data.available_until)
+    if data.need_id is not None:
+        _check_need(session, disaster, association_id, data.need_id)
     return _insert_offer(session, disaster, actor, association_id=association_id, source="manual",
-                         languages=languages, kinds=kinds, headcount=data.headcount,
+                         need_id=data.need_id, languages=languages, kinds=kinds, headcount=data.headcount,
                          available_from=data.available_from, available_until=data.available_until,
                          notes=data.notes)
+
+
+def _check_need(session: Session, disaster: Disaster, association_id: str, need_id: int) -> None:
+    """An offer may answer an open need of this disaster that the association may help with."""
+    need = session.get(Need, need_id)
+    if need is None or need.disaster_id != disaster.id:
+        raise _invalid("need_id", f"no need {need_id} in this disaster", "この災害にそのニーズはありません")
+    if need.status != "open":
+        raise _invalid("need_id", f"need {need_id} is {need.status}", "このニーズはもう受け付けていません",
+                       need_status=need.status)
+    if not need_policy.may_help(disaster, supporter_id=association_id, requester_id=need.requester_id):
+        raise _invalid("need_id", "the agreement does not (yet) let this association help with this need "
+                       "(other blocks help once cross-block support is open)",
+                       "協定上、このニーズにはまだ応援を申し出られません（他ブロックはブロック間支援の開始後）")
 
 
 def prefill_offer(session: Session, *, disaster_id: int, data: OfferPrefill, actor: User) -> Offer:
@@ -196,10 +214,12 @@ def amend_offer(session: Session, *, offer_id: int, data: OfferUpdate, actor: Us
     return offer
 
 
-def withdraw_offer(session: Session, *, offer_id: int, actor: User, version: int | None = None) -> Offer:
-    """Withdraw an active offer."""
+def withdraw_offer(session: Session, *, offer_id: int, actor: User, version: int | None = None,
+                   reason: str | None = None) -> Offer:
+    """Withdraw an active offer (with the reason given)."""
     offer, disaster = _changeable(session, offer_id, actor, version)
     offer.status = "withdrawn"
+    offer.withdraw_reason = (reason or "").strip() or None
     offer.version += 1
     offer.updated_at = utcnow()
     session.add(offer)

@@ -43,7 +43,10 @@ def test_validation_error_names_the_field_in_both_languages(client: TestClient) 
     error = response.json()["error"]
     assert error["code"] == "invalid"
     assert error["field"] == "password"
-    assert "password" in error["message"]["en"] and "password" in error["message"]["ja"]
+    # The field is named in words, never by its id, in the Japanese message (issue 15 item 4).
+    assert "password" in error["message"]["en"] and "パスワード" in error["message"]["ja"]
+    assert "（password）" not in error["message"]["ja"]
+    assert error["details"]["problems"][0]["label_ja"] == "パスワード"
     assert "必須項目です" in error["message"]["ja"] and "Field required" not in error["message"]["ja"]
 
 

@@ -125,11 +125,21 @@ def test_need_validation_names_each_field(world: World, engine: Engine) -> None:
     assert counts(engine) == before
 
 
-def test_staff_read_only_their_own_needs(world: World, make_user, auth) -> None:
+def test_staff_read_their_own_needs_and_the_open_ones_they_may_help_with(world: World, make_user, auth) -> None:
     mine = world.need()
     listed = world.client.get(f"/api/v1/disasters/{world.id}/needs", headers=world.requester).json()
     assert [n["id"] for n in listed] == [mine["id"]]
-    assert world.client.get(f"/api/v1/disasters/{world.id}/needs", headers=world.toyama).json() == []
+    # Toyama is in Ishikawa's block: it sees the open need (issue 15 item 2); another block does not yet.
+    assert [n["id"] for n in world.client.get(f"/api/v1/disasters/{world.id}/needs", headers=world.toyama).json()
+            ] == [mine["id"]]
+    assert world.client.get(f"/api/v1/disasters/{world.id}/needs", headers=world.outsider).json() == []
+    assert_error(world.client.get(f"/api/v1/needs/{mine['id']}", headers=world.outsider), 403)
+    assert world.client.post(f"/api/v1/disasters/{world.id}/cross-block", headers=world.secretariat
+                             ).status_code in (200, 201)
+    assert [n["id"] for n in world.client.get(f"/api/v1/disasters/{world.id}/needs", headers=world.outsider).json()
+            ] == [mine["id"]]
+    # A need that is no longer open is the requester's business again.
+    world.client.post(f"/api/v1/needs/{mine['id']}/cancel", json={}, headers=world.requester)
     assert_error(world.client.get(f"/api/v1/needs/{mine['id']}", headers=world.toyama), 403)
     for headers in (world.coordinator, world.secretariat, world.observer):
         assert world.client.get(f"/api/v1/needs/{mine['id']}", headers=headers).status_code == 200
@@ -152,8 +162,11 @@ def test_summary_rolls_up_needs_and_offers(world: World) -> None:
     assert summary["needs_open"] == 2 and summary["people"]["requested"] == 7
     assert summary["by_requester"][ISHIKAWA]["requested"] == 7
     assert summary["offers_active"] == 1 and summary["offered_people"] == 5
+    # Staff see their own view: Toyama, in Ishikawa's block, the open needs it may help with (issue 15 item 2).
     toyama_view = world.client.get(f"/api/v1/disasters/{world.id}/summary", headers=world.toyama).json()
-    assert toyama_view["people"]["requested"] == 0 and toyama_view["offered_people"] == 5
+    assert toyama_view["people"]["requested"] == 7 and toyama_view["offered_people"] == 5
+    outsider_view = world.client.get(f"/api/v1/disasters/{world.id}/summary", headers=world.outsider).json()
+    assert outsider_view["people"]["requested"] == 0 and outsider_view["offered_people"] == 0
 
 
 def test_rollup_counts_each_stage_and_completion_fulfils_the_need(world: World, engine: Engine) -> None:

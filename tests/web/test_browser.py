@@ -43,7 +43,7 @@ def test_need_declared_on_the_association_page_appears_on_the_dashboard_without_
     form.get_by_role("button", name="登録する").click()
     error = staff.locator('#need-form [data-field="headcount"] .field-error')
     error.wait_for(state="visible")
-    assert "入力内容に誤りがあります（headcount）" in error.inner_text()
+    assert "人数：1 から 200 の範囲で指定してください" in error.inner_text()
     assert form.get_by_label("人数").get_attribute("aria-invalid") == "true"
     screenshot(staff, "association-validation-ja-375px")
 
