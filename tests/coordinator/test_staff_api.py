@@ -41,15 +41,17 @@ def test_an_offer_cannot_answer_a_closed_or_foreign_need(world: World) -> None:
 
 def test_reasons_are_kept_when_cancelling_a_need_and_withdrawing_an_offer(world: World) -> None:
     need = world.need()
-    cancelled = world.client.post(f"/api/v1/needs/{need['id']}/cancel",
-                                  json={"version": 1, "reason": "自治体の職員で対応できたため"}, headers=world.requester)
+    reason = "自治体の職員で対応できたため"
+    cancelled = world.client.post(f"/api/v1/needs/{need['id']}/cancel", json={"version": 1, "reason": reason},
+                                  headers=world.requester)
     assert cancelled.json()["cancel_reason"] == "自治体の職員で対応できたため"
     history = world.client.get(f"/api/v1/needs/{need['id']}/history", headers=world.requester).json()
     assert history[-1]["changes"]["reason"] == "自治体の職員で対応できたため"
     offer = world.offer()
-    withdrawn = world.client.post(f"/api/v1/offers/{offer['id']}/withdraw", json={"reason": "職員が被災地から戻らない"},
-                                  headers=world.toyama)
-    assert withdrawn.json()["status"] == "withdrawn" and withdrawn.json()["withdraw_reason"] == "職員が被災地から戻らない"
+    why = "職員が被災地から戻らない"
+    withdrawn = world.client.post(f"/api/v1/offers/{offer['id']}/withdraw", json={"reason": why},
+                                  headers=world.toyama).json()
+    assert withdrawn["status"] == "withdrawn" and withdrawn["withdraw_reason"] == why
 
 
 def test_every_problem_of_a_need_is_named_at_once_in_words(world: World, engine: Engine) -> None:
@@ -83,4 +85,4 @@ def test_a_concurrent_edit_answers_with_the_other_persons_change(world: World) -
     assert change["changes"] == {"headcount": {"old": 2, "new": 5}} and change["on_behalf"] is True
     assert "他の人が先に更新しました" in error["message"]["ja"] and "version" not in error["message"]["ja"]
     assert world.client.get(url, headers=world.requester).json()["notes"] == need["notes"]
-    assert ISHIKAWA == need["requester_id"]
+    assert need["requester_id"] == ISHIKAWA
