@@ -18,6 +18,7 @@ from coordinator.disasters.models import (
     DisasterUpdate,
 )
 from coordinator.events.models import EventPublic
+from coordinator.readmodel.summary import disaster_summary
 
 router = APIRouter(prefix="/api/v1/disasters", tags=["disasters"], route_class=SessionRoute)
 
@@ -77,8 +78,6 @@ def close(disaster_id: int, session: SessionDep, user: CurrentUser) -> DisasterP
 @router.get("/{disaster_id}/summary", response_model=DisasterSummary)
 def summary(disaster_id: int, session: SessionDep, user: CurrentUser) -> DisasterSummary:
     """Roll-up of needs (requested, proposed, accepted, on site, fulfilled people) and offers."""
-    from coordinator.disasters.summary import disaster_summary
-
     return disaster_summary(session, disaster_id=disaster_id, actor=user)
 
 

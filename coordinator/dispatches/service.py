@@ -44,6 +44,7 @@ from coordinator.errors import Conflict, DomainError, Invalid, InvalidTransition
 from coordinator.events.models import utcnow
 from coordinator.events.service import record_event
 from coordinator.needs.models import Need
+from coordinator.needs.service import refresh_need_status
 from coordinator.offers.models import Offer
 
 # Actions that start or widen a commitment: the disaster must still be open. Progress of people already
@@ -88,13 +89,6 @@ def _record(session: Session, disaster: Disaster, dispatch: Dispatch, type: str,
                  payload={**_payload(dispatch), **(extra or {})})
 
 
-def _refresh_need(session: Session, need_id: int) -> None:
-    # Imported here: the needs service imports this module lazily for people_by_state.
-    from coordinator.needs.service import refresh_need_status
-
-    refresh_need_status(session, need_id)
-
-
 def _commit_and_detach(session: Session, dispatch: Dispatch) -> Dispatch:
     """Commit and hand back the dispatch as loaded, detached: reading it later opens no new transaction
     (on SQLite a new transaction would hold the write lock until the session closes)."""
@@ -128,17 +122,8 @@ def _invalid(field: str, en: str, ja: str, **details: Any) -> Invalid:
 
 
 # ---------------------------------------------------------------------------------------------------
-# Roll-ups and capacity
+# Capacity
 # ---------------------------------------------------------------------------------------------------
-
-def people_by_state(session: Session, need_id: int) -> dict[str, int]:
-    """People (sum of headcounts) per dispatch state for one need; every state is present."""
-    rows = session.exec(select(Dispatch.state, func.sum(Dispatch.headcount))
-                        .where(Dispatch.need_id == need_id).group_by(Dispatch.state))
-    counts = {state.value: 0 for state in DispatchState}
-    counts.update({state: int(total or 0) for state, total in rows})
-    return counts
-
 
 def offered_people(session: Session, *, disaster_id: int, supplier_id: str, lock: bool = False) -> int:
     """People a supplier offers for a disaster: the sum of its active offers (locked when `lock`)."""
@@ -298,7 +283,7 @@ def _propose(session: Session, *, disaster_id: int, data: DispatchCreate, actor:
     session.flush()
     session.exec(select(Need).where(Need.id == need.id).with_for_update()).one()  # rows before events
     _record(session, disaster, dispatch, "dispatch.proposed", actor)
-    _refresh_need(session, need.id)
+    refresh_need_status(session, need.id)
     return _commit_and_detach(session, dispatch)
 
 
@@ -446,7 +431,7 @@ def _transition(session: Session, *, dispatch_id: int, action: str, actor: User,
             details={"current_state": now_state, "allowed": allowed_actions(now_state)})
     dispatch = _load(session, dispatch_id)
     _record(session, disaster, dispatch, f"dispatch.{target.value}", actor)
-    _refresh_need(session, dispatch.need_id)
+    refresh_need_status(session, dispatch.need_id)
     return _commit_and_detach(session, dispatch)
 
 

@@ -43,6 +43,7 @@ from coordinator.needs.models import Need, NeedCreate, NeedUpdate
 from coordinator.needs.service import amend_need, create_need
 from coordinator.offers.models import Offer, OfferCreate
 from coordinator.offers.service import create_offer
+from coordinator.readmodel.people import needs_people
 
 DRILL_MODE = "drill"
 _DEPART_AFTER_MINUTES = 60  # assumption: a team leaves about an hour after accepting
@@ -323,15 +324,15 @@ class DrillRunner:
                 self._give_up(session, disaster, dispatch)
         dispatches = session.exec(select(Dispatch).where(Dispatch.disaster_id == self.disaster_id)
                                   .order_by(col(Dispatch.id))).all()
+        people = needs_people(session, needs)  # "proposed": everyone asked for or sent, withdrawn ones aside
         session.commit()
-        taken: dict[int, int] = {}
+        taken = {need_id: counts.proposed for need_id, counts in people.items()}
         busy: dict[str, int] = {}
         refused = set(self.given_up)
         for d in dispatches:
             if d.state in WITHDRAWN_STATES:
                 refused.add((d.need_id, d.supplier_id))
                 continue
-            taken[d.need_id] = taken.get(d.need_id, 0) + d.headcount
             if d.state in OPEN_STATES:
                 busy[d.supplier_id] = busy.get(d.supplier_id, 0) + d.headcount
         offered: dict[str, int] = {}

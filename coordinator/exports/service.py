@@ -14,20 +14,19 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import inspect
 from sqlmodel import Session, col, select
 
 from coordinator.auth.models import User
 from coordinator.contacts import policy as contact_policy
 from coordinator.contacts.models import DisasterContacts
 from coordinator.contacts.service import contact_line, visible_contacts
-from coordinator.disasters.models import Disaster
+from coordinator.disasters.models import Disaster, PeopleCounts
 from coordinator.disasters.reference import association_or_none, municipality_or_none
 from coordinator.disasters.service import get_disaster
-from coordinator.errors import NotFound
+from coordinator.dispatches.models import Dispatch
 from coordinator.exports import policy
 from coordinator.needs.models import Need
-from coordinator.needs.service import need_people
+from coordinator.readmodel.people import needs_people
 
 BOM = "\ufeff"
 
@@ -103,14 +102,21 @@ def _needs(session: Session, disaster: Disaster, actor: User) -> list[Need]:
     return [n for n in rows if policy.row_visible(actor, disaster, n.requester_id)]
 
 
-def _need_row(session: Session, need: Need) -> dict[str, Any]:
+def _need_row(need: Need, people: PeopleCounts) -> dict[str, Any]:
     row = need.model_dump()
     requester = association_or_none(need.requester_id)
     place = municipality_or_none(need.place) if need.place else None
     row["requester_name_ja"] = requester.name_ja if requester else ""
     row["place_name_ja"] = place.name_ja if place else ""
-    row.update(need_people(session, need).model_dump())
+    row.update(people.model_dump())
     return row
+
+
+def _need_rows(session: Session, disaster: Disaster, actor: User) -> list[tuple[Need, dict[str, Any]]]:
+    """The needs the actor may export, each with its export row (the roll-up read once for all)."""
+    needs = _needs(session, disaster, actor)
+    people = needs_people(session, needs)
+    return [(need, _need_row(need, people[need.id or 0])) for need in needs]
 
 
 def _need_contacts(row: dict[str, Any], need: Need, seen: DisasterContacts) -> dict[str, Any]:
@@ -124,23 +130,16 @@ def _need_contacts(row: dict[str, Any], need: Need, seen: DisasterContacts) -> d
 def needs_csv(session: Session, *, disaster_id: int, actor: User) -> bytes:
     """The disaster's needs the actor may export, as CSV (contact columns as far as the actor may see)."""
     disaster = _exportable(session, disaster_id, actor)
+    rows = _need_rows(session, disaster, actor)
     if not contact_policy.exports_contacts(actor):
-        return to_csv(NEED_COLUMNS, (_need_row(session, n) for n in _needs(session, disaster, actor)))
+        return to_csv(NEED_COLUMNS, (row for _, row in rows))
     seen = visible_contacts(session, disaster=disaster, actor=actor)
-    rows = (_need_contacts(_need_row(session, n), n, seen) for n in _needs(session, disaster, actor))
-    return to_csv(NEED_COLUMNS + NEED_CONTACT_COLUMNS, rows)
+    return to_csv(NEED_COLUMNS + NEED_CONTACT_COLUMNS, (_need_contacts(row, n, seen) for n, row in rows))
 
 
 def dispatches_csv(session: Session, *, disaster_id: int, actor: User) -> bytes:
-    """The disaster's dispatches the actor may export, as CSV (NotFound while there is no dispatch table)."""
+    """The disaster's dispatches the actor may export, as CSV."""
     disaster = _exportable(session, disaster_id, actor)
-    try:
-        from coordinator.dispatches.models import Dispatch
-    except ImportError:
-        Dispatch = None
-    if Dispatch is None or not inspect(session.connection()).has_table("dispatch"):
-        raise NotFound("dispatches are not available in this installation",
-                       "この環境では派遣の出力はまだ利用できません")
     table = Dispatch.__table__  # type: ignore[attr-defined]
     names = sorted((c.name for c in table.columns), key=lambda name: name != "id")  # id first, then table order
     columns = [(name, DISPATCH_LABELS.get(name, name)) for name in names]
@@ -168,12 +167,12 @@ def needs_geojson(session: Session, *, disaster_id: int, actor: User) -> dict[st
     """The disaster's needs as GeoJSON points: the place's municipal office, else the requester's."""
     disaster = _exportable(session, disaster_id, actor)
     features = []
-    for need in _needs(session, disaster, actor):
+    for need, row in _need_rows(session, disaster, actor):
         place = municipality_or_none(need.place) if need.place else None
         requester = association_or_none(need.requester_id)
         located = place or requester
         basis = "place" if place else "requester"
-        properties = {key: _json(value) for key, value in _need_row(session, need).items()}
+        properties = {key: _json(value) for key, value in row.items()}
         properties["location_basis"] = basis
         geometry = ({"type": "Point", "coordinates": [round(located.lon, 6), round(located.lat, 6)]}
                     if located else None)

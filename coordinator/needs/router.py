@@ -36,7 +36,7 @@ def list_(disaster_id: int, session: SessionDep, user: CurrentUser,
           status: Literal["open", "cancelled", "fulfilled"] | None = None) -> list[NeedPublic]:
     """The disaster's needs the caller may read, with roll-ups."""
     rows = service.list_needs(session, disaster_id=disaster_id, actor=user, status=status)
-    return [service.public(session, n) for n in rows]
+    return service.publics(session, rows)
 
 
 @router.get("/needs/{need_id}", response_model=NeedPublic)

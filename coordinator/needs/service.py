@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -10,16 +11,9 @@ from sqlmodel import Session, col, select
 from agreements import AgreementError
 from coordinator.auth.models import User
 from coordinator.contacts import service as contacts
-from coordinator.disasters.models import Disaster, PeopleCounts
+from coordinator.disasters.models import Disaster
 from coordinator.disasters.reference import block_of, current_agreement, municipality_or_none
 from coordinator.disasters.service import get_disaster, get_open_disaster
-from coordinator.dispatches.transitions import (
-    ACCEPTED_STATES,
-    ARRIVED_STATES,
-    DONE_STATES,
-    PENDING_STATES,
-    DispatchState,
-)
 from coordinator.errors import Conflict, Invalid, InvalidTransition, NotFound, invalid, invalid_fields, problem
 from coordinator.events.models import utcnow
 from coordinator.events.service import record_event
@@ -35,43 +29,26 @@ from coordinator.needs.models import (
     NeedRevision,
     NeedUpdate,
 )
+from coordinator.readmodel.people import need_people, needs_people
 
 # Start-date window around the declaration (brief of issue 3: not more than 30 days before, 365 after).
 START_DAYS_BEFORE = 30
 START_DAYS_AFTER = 365
 
-# Dispatch states counted at each stage of the roll-up funnel (a person counts at every stage reached).
-_FUNNEL: dict[str, frozenset[DispatchState]] = {
-    "proposed": PENDING_STATES | ACCEPTED_STATES,
-    "accepted": ACCEPTED_STATES,
-    "on_site": ARRIVED_STATES,
-    "fulfilled": DONE_STATES,
-}
-
-
-def _people_by_state(session: Session, need_id: int) -> dict[str, int]:
-    """People per dispatch state for a need (empty while the dispatches domain is absent)."""
-    try:
-        from coordinator.dispatches.service import people_by_state
-    except ImportError:
-        return {}
-    return dict(people_by_state(session, need_id))
-
-
-def need_people(session: Session, need: Need) -> PeopleCounts:
-    """Roll-up for one need: requested headcount and people proposed, accepted, on site, fulfilled."""
-    assert need.id is not None
-    by_state = _people_by_state(session, need.id)
-    counts = {stage: sum(by_state.get(s, 0) for s in states) for stage, states in _FUNNEL.items()}
-    requested = need.headcount if need.status != "cancelled" else 0
-    return PeopleCounts(requested=requested, **counts)
-
-
 def public(session: Session, need: Need) -> NeedPublic:
     """The public view of a need with its roll-up."""
-    view = NeedPublic.model_validate(need)
-    view.people = need_people(session, need)
-    return view
+    return publics(session, [need])[0]
+
+
+def publics(session: Session, needs: Sequence[Need]) -> list[NeedPublic]:
+    """The public views of needs with their roll-ups (one query for all of them)."""
+    people = needs_people(session, needs)
+    views = []
+    for need in needs:
+        view = NeedPublic.model_validate(need)
+        view.people = people[need.id or 0]
+        views.append(view)
+    return views
 
 
 def _payload(need: Need) -> dict[str, Any]:
@@ -372,17 +349,3 @@ def refresh_need_status(session: Session, need_id: int) -> Need:
         _record(session, disaster, need, "need.fulfilled" if need.status == "fulfilled" else "need.reopened",
                 None)
     return need
-
-
-def disaster_people(session: Session, *, disaster: Disaster, needs: list[Need]) -> tuple[PeopleCounts,
-                                                                                       dict[str, PeopleCounts]]:
-    """Roll-up over needs: totals and per requesting association."""
-    total = PeopleCounts()
-    by_requester: dict[str, PeopleCounts] = {}
-    for need in needs:
-        counts = need_people(session, need)
-        bucket = by_requester.setdefault(need.requester_id, PeopleCounts())
-        for stage in PeopleCounts.model_fields:
-            setattr(total, stage, getattr(total, stage) + getattr(counts, stage))
-            setattr(bucket, stage, getattr(bucket, stage) + getattr(counts, stage))
-    return total, by_requester

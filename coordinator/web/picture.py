@@ -16,14 +16,11 @@ from coordinator.auth.models import User
 from coordinator.disasters import policy as disaster_policy
 from coordinator.disasters.reference import block_of
 from coordinator.disasters.service import get_disaster
-from coordinator.disasters.summary import disaster_summary
 from coordinator.dispatches import policy as dispatch_policy
 from coordinator.dispatches.models import Dispatch
 from coordinator.dispatches.service import list_dispatches
 from coordinator.dispatches.transitions import (
     ACCEPTED_STATES,
-    ARRIVED_STATES,
-    DONE_STATES,
     OPEN_STATES,
     PENDING_STATES,
     DispatchAction,
@@ -32,6 +29,8 @@ from coordinator.dispatches.transitions import (
 from coordinator.exports import policy as export_policy
 from coordinator.needs.service import visible_needs
 from coordinator.offers.service import disaster_offers
+from coordinator.readmodel.people import needs_people
+from coordinator.readmodel.summary import summarise
 from coordinator.web.decisions import disaster_may, dispatch_extras, iso, need_extras, roles_view
 
 # Arrows: dispatches still asked for (PENDING_STATES, drawn dashed) and those accepted (ACCEPTED_STATES,
@@ -50,23 +49,6 @@ def _actions_for(user: User, disaster: Any, dispatch: Dispatch) -> list[str]:
         for a in allowed_actions(dispatch.state)
         if dispatch_policy.may_act(user, disaster, dispatch, DispatchAction(a), **blocks)
     ]
-
-
-def _people(dispatches: list[Dispatch]) -> dict[int, dict[str, int]]:
-    by_need: dict[int, dict[str, int]] = defaultdict(
-        lambda: {"proposed": 0, "accepted": 0, "on_site": 0, "fulfilled": 0}
-    )
-    for d in dispatches:
-        counts = by_need[d.need_id]
-        if d.state in ARROW_STATES:
-            counts["proposed"] += d.headcount
-        if d.state in ACCEPTED_STATES:
-            counts["accepted"] += d.headcount
-        if d.state in ARRIVED_STATES:
-            counts["on_site"] += d.headcount
-        if d.state in DONE_STATES:
-            counts["fulfilled"] += d.headcount
-    return by_need
 
 
 def _arrows(dispatches: list[Dispatch]) -> list[dict[str, Any]]:
@@ -104,16 +86,16 @@ def _states(disaster: Any, needs: list[Any], dispatches: list[Dispatch]) -> dict
 
 def disaster_picture(session: Session, *, disaster_id: int, actor: User) -> dict[str, Any]:
     """Everything the dashboard shows for one disaster, limited to what `actor` may read."""
+    dispatches = list_dispatches(session, disaster_id=disaster_id, actor=actor)
     disaster = get_disaster(session, disaster_id=disaster_id, actor=actor)
-    summary = disaster_summary(session, disaster_id=disaster_id, actor=actor)
     needs = visible_needs(session, disaster=disaster, actor=actor)
     offers = disaster_offers(session, disaster=disaster, status="active", actor=actor)
-    dispatches = list_dispatches(session, disaster_id=disaster_id, actor=actor)
-    people = _people(dispatches)
+    people = needs_people(session, needs)
+    summary = summarise(disaster, needs, people, offers)
     need_rows = []
     coverage: dict[str, dict[str, int]] = defaultdict(lambda: {"requested": 0, "accepted": 0, "needs": 0})
     for need in needs:
-        counts = people.get(need.id or 0, {"proposed": 0, "accepted": 0, "on_site": 0, "fulfilled": 0})
+        counts = people[need.id or 0].model_dump(exclude={"requested"})
         unmet = max(0, need.headcount - counts["accepted"]) if need.status == "open" else 0
         need_rows.append(
             {

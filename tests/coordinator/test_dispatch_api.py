@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from coordinator.dispatches.models import Dispatch
 from coordinator.dispatches.router import check_overdue_once
-from coordinator.dispatches.service import mark_overdue, people_by_state
+from coordinator.dispatches.service import mark_overdue
 from tests.coordinator.test_disasters_support import assert_error, counts, declare, need_body, offer_body
 from tests.coordinator.test_dispatch_support import (
     FUKUI,
@@ -234,17 +234,6 @@ def test_overdue_requests_are_flagged_never_accepted(world: DispatchWorld, engin
     # The supplier can still answer; the answer clears the flag.
     accepted = world.act(waiting["id"], "accept", world.toyama).json()
     assert accepted["state"] == "accepted" and accepted["overdue"] is False and accepted["overdue_since"]
-
-
-def test_people_by_state_sums_headcounts(world: DispatchWorld, engine: Engine) -> None:
-    need = world.need(headcount=6)
-    world.dispatch_in("accepted", need_id=need["id"], headcount=2)
-    world.dispatch_in("proposed", need_id=need["id"], headcount=3)
-    with Session(engine) as session:
-        by_state = people_by_state(session, need["id"])
-    assert by_state["accepted"] == 2 and by_state["proposed"] == 3 and by_state["completed"] == 0
-    assert set(by_state) == {"proposed", "approved", "requested", "accepted", "declined", "en_route",
-                             "on_site", "completed", "cancelled"}
 
 
 def test_list_filters_and_visibility(world: DispatchWorld) -> None:

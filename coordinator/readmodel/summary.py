@@ -1,24 +1,34 @@
-"""The disaster summary: roll-ups of needs and offers, shown to whoever may read the records."""
+"""The disaster summary: counts of needs by status, the people roll-up and offers, for whoever may read them."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
 
 from sqlmodel import Session
 
 from coordinator.auth.models import User
-from coordinator.disasters.models import DisasterSummary
+from coordinator.disasters.models import Disaster, DisasterSummary, PeopleCounts
 from coordinator.disasters.service import get_disaster
+from coordinator.needs.models import Need
+from coordinator.needs.service import visible_needs
+from coordinator.offers.models import Offer
+from coordinator.offers.service import disaster_offers
+from coordinator.readmodel.people import needs_people, totals
 
 
 def disaster_summary(session: Session, *, disaster_id: int, actor: User) -> DisasterSummary:
     """Counts of needs by status, people per roll-up stage (total and per requester) and offers."""
-    from coordinator.needs.service import disaster_people, visible_needs
-    from coordinator.offers.service import disaster_offers
-
     disaster = get_disaster(session, disaster_id=disaster_id, actor=actor)
-    assert disaster.id is not None
     needs = visible_needs(session, disaster=disaster, actor=actor)
-    people, by_requester = disaster_people(session, disaster=disaster, needs=needs)
     offers = disaster_offers(session, disaster=disaster, status="active", actor=actor)
+    return summarise(disaster, needs, needs_people(session, needs), offers)
+
+
+def summarise(disaster: Disaster, needs: Sequence[Need], people_of: Mapping[int, PeopleCounts],
+              offers: Sequence[Offer]) -> DisasterSummary:
+    """The summary of what was read: the needs, their roll-ups and the active offers."""
+    assert disaster.id is not None
+    people, by_requester = totals(needs, people_of)
     return DisasterSummary(
         disaster_id=disaster.id, mode=disaster.mode,
         needs_open=sum(1 for n in needs if n.status == "open"),
