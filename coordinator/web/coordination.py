@@ -6,8 +6,8 @@ from contextlib import suppress
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from markupsafe import Markup
 from sqlmodel import Session
 
@@ -32,11 +32,14 @@ from coordinator.web.router import (
     _reference,
     render,
 )
+from coordinator.web.timeline import timeline_rows
 from geo.prefectures import prefectures as all_prefectures
 
 router = APIRouter(include_in_schema=False, route_class=SessionRoute)
 BULLETIN_CONFIRM_PATH = "/api/v1/bulletins/{bulletin_id}/confirm"
 RECENT_DRILLS = 8
+UNAUTHENTICATED = {"error": {"code": "unauthenticated", "field": "authorization",
+                             "message": {"ja": "サインインしてください", "en": "Sign in first"}}}
 
 
 def may_declare(user: User, *, today: date | None = None) -> bool:
@@ -210,3 +213,14 @@ def home_page(request: Request, session: SessionDep, user: OptionalUser) -> Resp
     if user is None:
         return _login_redirect(request)
     return render_home(request, session, user)
+
+
+@router.get("/web/timeline/{disaster_id}")
+def timeline_json(disaster_id: int, session: SessionDep, user: OptionalUser,
+                  since: int = Query(0, ge=0), limit: int = Query(200, ge=1, le=1000)) -> JSONResponse:
+    """The timeline page's data: events with the actor's name and capacity, what they were about, and why."""
+    if user is None:
+        return JSONResponse(UNAUTHENTICATED, status_code=401)
+    rows = timeline_rows(session, disaster_id=disaster_id, actor=user, since=since, limit=limit)
+    _end_read(session)
+    return JSONResponse(rows)

@@ -327,13 +327,15 @@ def timeline_page(disaster_id: int, request: Request, session: SessionDep, user:
     if isinstance(disaster, HTMLResponse):
         return disaster
     t = Translator(language_of(request))
-    names = _association_names(_map(request), t)
+    view = _map(request)
+    names = _association_names(view, t)
     return render(
         request,
         "timeline.html",
         user=user,
         title=t("timeline.title"),
         disaster=disaster,
+        points=view.points,
         config={"names": names},
     )
 
