@@ -25,6 +25,10 @@ EXPANSIONS = {
 }
 
 
+def _name(func: ast.expr) -> str:
+    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+
+
 def recorded_types() -> tuple[set[str], set[str]]:
     """(types written as constants, prefixes of types built by f-strings) in coordinator/."""
     constants: set[str] = set()
@@ -36,10 +40,13 @@ def recorded_types() -> tuple[set[str], set[str]]:
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and TYPE.match(node.value):
                 if not NOT_TYPES.search(node.value) and not node.value.endswith("_"):
                     constants.add(node.value)
-            elif isinstance(node, ast.JoinedStr) and node.values and isinstance(node.values[0], ast.Constant):
-                head = str(node.values[0].value)
-                if TYPE.match(head + "x") and len(node.values) > 1:
-                    prefixes.add(head)
+            elif isinstance(node, ast.Call) and "record" in _name(node.func):
+                # A type built by an f-string in an event writer's call (record_event, _record, ...).
+                for value in [*node.args, *(k.value for k in node.keywords)]:
+                    if isinstance(value, ast.JoinedStr) and value.values and isinstance(value.values[0], ast.Constant):
+                        head = str(value.values[0].value)
+                        if TYPE.match(head + "x") and len(value.values) > 1:
+                            prefixes.add(head)
     return constants, prefixes
 
 
