@@ -51,17 +51,18 @@ def raise_fd_limit() -> int:
 # ---------------------------------------------------------------------------------------------- server
 def build_server_app() -> Any:
     """The benchmark app: /plain (reference loop) and /hub (realtime hub), each with a publish endpoint."""
+    from coordinator.live.visibility import Principal, default_authorize, default_can_see
     from realtime.asgi import serve_websocket
-    from realtime.auth import Principal
     from realtime.hub import Hub, HubConfig
     from realtime.protocol import Envelope, dumps
     from realtime.store import MemoryEventStore
 
     store = MemoryEventStore()
     quiet = {"heartbeat_interval": None, "idle_timeout": None, "poll_interval": None}
-    hub = Hub(store, config=HubConfig(**quiet))
+    hub = Hub(store, can_see=default_can_see, authorize=default_authorize, config=HubConfig(**quiet))
     # The same hub always sending through per-client writer tasks (the design without eager sends).
-    queued_hub = Hub(store, config=HubConfig(eager_send=False, **quiet))
+    queued_hub = Hub(store, can_see=default_can_see, authorize=default_authorize,
+                     config=HubConfig(eager_send=False, **quiet))
     plain: set[WebSocket] = set()
 
     @contextlib.asynccontextmanager

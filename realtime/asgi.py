@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from realtime.auth import Principal
 from realtime.hub import Hub
 from realtime.protocol import (
     CLOSE_IDLE_TIMEOUT,
@@ -54,7 +54,7 @@ async def _refuse(websocket: WebSocket, error: SubscriptionError) -> None:
 Refused = Callable[[SubscriptionError], Awaitable[None]]
 
 
-async def serve_websocket(hub: Hub, websocket: WebSocket, principal: Principal | None, *,
+async def serve_websocket(hub: Hub, websocket: WebSocket, principal: Any | None, *,
                           block_members: Mapping[str, frozenset[str]] | None = None,
                           subscribe_timeout: float = 10.0, on_refused: Refused | None = None) -> int | None:
     """Accept, authenticate, read the subscribe message, then stream until either side closes.

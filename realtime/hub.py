@@ -9,9 +9,9 @@ import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
-from realtime.auth import Authorize, CanSee, Principal, default_authorize, default_can_see
+from realtime.auth import Authorize, CanSee
 from realtime.eager import spawn_rest, start_eagerly
 from realtime.protocol import (
     CLOSE_IDLE_TIMEOUT,
@@ -63,7 +63,7 @@ class Subscriber:
     __slots__ = ("_done", "close_code", "closed", "hub", "last_seen", "outlet", "pending", "position",
                  "principal", "queue", "replay_task", "subscription", "writer")
 
-    def __init__(self, hub: Hub, outlet: Outlet, principal: Principal, subscription: Subscription) -> None:
+    def __init__(self, hub: Hub, outlet: Outlet, principal: Any, subscription: Subscription) -> None:
         self.hub = hub
         self.outlet = outlet
         self.principal = principal
@@ -135,8 +135,8 @@ class Subscriber:
 class Hub:
     """Fans events out to subscribers: one encode per event, filters by index, authorisation per event."""
 
-    def __init__(self, store: EventStore, *, can_see: CanSee = default_can_see,
-                 authorize: Authorize = default_authorize, config: HubConfig | None = None) -> None:
+    def __init__(self, store: EventStore, *, can_see: CanSee, authorize: Authorize,
+                 config: HubConfig | None = None) -> None:
         self.store = store
         self.can_see = can_see
         self.authorize = authorize
@@ -279,7 +279,7 @@ class Hub:
                 break
 
     # -- subscribers ---------------------------------------------------------------------------------------
-    def subscribe(self, outlet: Outlet, principal: Principal, subscription: Subscription) -> Subscriber:
+    def subscribe(self, outlet: Outlet, principal: Any, subscription: Subscription) -> Subscriber:
         """Register a subscriber (authorised already) and start its replay; live frames buffer meanwhile."""
         subscriber = Subscriber(self, outlet, principal, subscription)
         subscriber.position = self.head

@@ -200,7 +200,7 @@ def proposal_public(proposal: Proposal) -> dict[str, Any]:
 def _record(session: Session, proposal: Proposal, type: str, actor: User | None, **extra: Any) -> None:
     assert proposal.id is not None
     # A proposal is the secretariat's business: bound to no disaster and naming no association, its events
-    # reach only the secretariat and observers (realtime.auth). A confirmation belongs to the disaster.
+    # reach only the secretariat and observers (coordinator.live.visibility). A confirmation belongs to the disaster.
     disaster_id = extra.pop("disaster_id", None)
     record_event(session, type=type, entity="proposal", entity_id=proposal.id, disaster_id=disaster_id,
                  mode=proposal.mode, actor_user_id=actor.id if actor else None,

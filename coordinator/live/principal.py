@@ -11,7 +11,7 @@ from starlette.websockets import WebSocket
 
 from coordinator.auth.service import authenticate_token
 from coordinator.auth.sessions import user_for_cookie
-from realtime.auth import Principal
+from coordinator.live.visibility import Principal
 
 # disaster id -> associations whose events the user may read in that disaster, beyond their own.
 CoordinatesOf = Callable[[Session, Any], Mapping[int, frozenset[str]]]

@@ -9,9 +9,9 @@ from sqlmodel import Session
 
 from coordinator.live.principal import credentials_of, cross_site_origin, principal_of, user_for
 from coordinator.live.setup import LiveState
+from coordinator.live.visibility import Principal
 from coordinator.ops.denials import Denial, audit_denial, credential_kind
 from realtime.asgi import refuse, serve_websocket
-from realtime.auth import Principal
 from realtime.protocol import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, SubscriptionError
 
 router = APIRouter()

@@ -18,9 +18,15 @@ from coordinator.live.publisher import (
     uninstall_publisher,
 )
 from coordinator.live.store import SqlEventStore
-from coordinator.live.visibility import acting_secretariat_disasters, block_members_of, can_see_as_timeline
+from coordinator.live.visibility import (
+    acting_secretariat_disasters,
+    block_members_of,
+    can_see_as_timeline,
+    default_authorize,
+    default_can_see,
+)
 from coordinator.settings import Settings
-from realtime.auth import CanSee, default_can_see
+from realtime.auth import CanSee
 from realtime.backplane import CHANNEL, MemoryBackplane, PostgresBackplane
 from realtime.hub import Hub, HubConfig
 
@@ -49,7 +55,7 @@ def build_live(engine: Engine, *, config: HubConfig | None = None, can_see: CanS
                coordinates_of: CoordinatesOf | None = None, whole_disasters_of: WholeDisastersOf | None = None,
                postgres_listen_url: str | None = None, channel: str = CHANNEL) -> LiveState:
     """A hub over the event table, with LISTEN/NOTIFY on PostgreSQL and the in-process backplane otherwise."""
-    hub = Hub(SqlEventStore(engine), can_see=can_see, config=config)
+    hub = Hub(SqlEventStore(engine), can_see=can_see, authorize=default_authorize, config=config)
     backplane: MemoryBackplane | PostgresBackplane
     if engine.dialect.name == "postgresql":
         backplane = PostgresBackplane(postgres_listen_url or engine.url.render_as_string(hide_password=False),

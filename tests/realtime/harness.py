@@ -22,8 +22,8 @@ from coordinator.db import make_engine
 from coordinator.events.models import Event
 from coordinator.events.service import record_event
 from coordinator.live.setup import LiveState, build_live, start_live, stop_live
+from coordinator.live.visibility import Principal
 from realtime.asgi import serve_websocket
-from realtime.auth import Principal
 from realtime.hub import HubConfig
 
 BLOCKS = {"kinki": frozenset({"osaka", "kyoto"}), "kanto": frozenset({"tokyo"})}

@@ -17,8 +17,8 @@ from sqlmodel import Session
 from coordinator.db import make_engine
 from coordinator.events.service import record_event
 from coordinator.live.setup import build_live, start_live, stop_live
+from coordinator.live.visibility import Principal
 from realtime.asgi import serve_websocket
-from realtime.auth import Principal
 from realtime.hub import HubConfig
 
 TOKENS = {"sec": Principal(user_id=1, role="secretariat", may_read_drill=True),

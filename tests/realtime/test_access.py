@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from realtime.auth import Principal
+from coordinator.live.visibility import Principal
 from realtime.hub import HubConfig
 from realtime.protocol import (
     CLOSE_BAD_SUBSCRIPTION,

@@ -10,7 +10,7 @@ import shutil
 import pytest
 
 from coordinator.cli.watch import watch_events
-from realtime.auth import Principal
+from coordinator.live.visibility import Principal
 from realtime.hub import HubConfig
 from realtime.protocol import CLOSE_SHUTTING_DOWN
 from tests.conftest import ROOT

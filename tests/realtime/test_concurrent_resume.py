@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from websockets.exceptions import ConnectionClosed
 
 from coordinator.events.models import Event
-from realtime.auth import Principal
+from coordinator.live.visibility import Principal
 from realtime.hub import HubConfig
 from tests.realtime.harness import file_engine, open_client, serve, write_events
 
@@ -35,7 +35,7 @@ ASSOCIATION_SETS = [[], ["osaka"], ["tokyo"], ["osaka", "kyoto"], ["kyoto"]]
 
 
 def may_see(token: str, subscription: dict, row: Event) -> bool:
-    """The reading rule restated independently of realtime.auth (docs/realtime.md, "Who sees what")."""
+    """The reading rule restated independently of coordinator.live.visibility (docs/realtime.md, "Who sees what")."""
     if (row.mode or "live") != subscription["mode"]:
         return False
     if "disaster_id" in subscription and row.disaster_id != subscription["disaster_id"]:

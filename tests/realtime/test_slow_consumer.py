@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from realtime.auth import Principal
+from coordinator.live.visibility import Principal
 from realtime.hub import HubConfig
 from realtime.protocol import CLOSE_RESYNC_REQUIRED
 from tests.realtime.harness import close_code_of, file_engine, open_client, read_events, read_until_live, serve
