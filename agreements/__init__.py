@@ -1,6 +1,6 @@
 """The support agreement as data (default.toml) and the pure rules that read it."""
 
-from agreements.eligibility import Candidate, Capability, Eligibility, Exclusion, eligible_supporters
+from agreements.eligibility import Candidate, Capability, Eligibility, Exclusion, eligible_supporters, ranking_rule
 from agreements.errors import AgreementError, InvalidQuestion, NoCoordinatorLeft
 from agreements.fiscal import fiscal_year
 from agreements.loader import DEFAULT_PATH, load_agreement
@@ -48,4 +48,5 @@ __all__ = [
     "eligible_supporters",
     "fiscal_year",
     "load_agreement",
+    "ranking_rule",
 ]

@@ -1,4 +1,8 @@
-"""Who may help a need, in what order (stage, partner block, distance), and why every other one may not."""
+"""Who may help a need, in what order (stage, partner block, distance), and why every other one may not.
+
+The order is the plan's (docs/matching.md): stage 1 first; within stage 2 partner blocks in the agreement's
+order when `[matching] partner_order = "strict"`, else distance alone.
+"""
 
 from __future__ import annotations
 
@@ -50,6 +54,20 @@ class Eligibility:
     excluded: tuple[Exclusion, ...]
 
 
+def ranking_rule(agreement: Agreement) -> tuple[str, str]:
+    """How eligible supporters are ordered, in English and Japanese: the same order the support plan
+    follows (it may still pass over a supporter that has no one left, and says so in its reasons)."""
+    if agreement.partner_order == "strict":
+        return ("stage 1 (own block) first; then partner blocks in the agreement's order, then other blocks; "
+                "nearest first within each (partner_order = strict; the support plan follows this order)",
+                "第1段階（自ブロック）を優先し、次に協定の順位どおりのパートナーブロック、その他のブロックの順。"
+                "同順位内は近い順（協定：順位どおり。支援計画も同じ順に従います）")
+    return ("stage 1 (own block) first; then other blocks nearest first, partner ranks not applied "
+            "(partner_order = distance; the support plan lets travel decide the same way)",
+            "第1段階（自ブロック）を優先し、次に他ブロックを近い順（パートナー順位は適用しない。協定：距離優先。"
+            "支援計画も同じく移動距離で選びます）")
+
+
 _NOT_RANKED = 1_000_000  # sorts stage-2 associations of non-partner blocks after all partner blocks
 
 
@@ -78,6 +96,7 @@ def eligible_supporters(agreement: Agreement, *, requester: str, kind: str, lang
         distances = index.distances_from_place(place)
         where_en, where_ja = f"from the place (municipality {place})", f"支援場所（市区町村 {place}）から"
     opening = agreement.stages.cross_block_opening
+    strict = agreement.partner_order == "strict"
     tag = lang.tag.lower()
 
     eligible: list[tuple[tuple[int, int, float, str], Candidate]] = []
@@ -130,6 +149,9 @@ def eligible_supporters(agreement: Agreement, *, requester: str, kind: str, lang
             else:
                 stage_en = f"stage 2: partner block no. {partner_rank} of {own_block.name_en} ({block.name_en})"
                 stage_ja = f"第2段階：{own_block.name_ja}のパートナーブロック第{partner_rank}順位（{block.name_ja}）"
+            if not strict:
+                stage_en += "; partner order not applied (agreement: partner_order = distance), nearest first"
+                stage_ja += "。協定によりパートナー順位は適用せず、近い順"
         if distances is None:
             distance = 0.0
             distance_en, distance_ja = where_en, where_ja
@@ -139,7 +161,7 @@ def eligible_supporters(agreement: Agreement, *, requester: str, kind: str, lang
         candidate = Candidate(association_id, block.id, stage, distance, partner_rank,
                               (stage_en, distance_en, offer_en), (stage_ja, distance_ja, offer_ja))
         rank = partner_rank if partner_rank is not None else _NOT_RANKED
-        eligible.append(((stage, rank if stage == 2 else 0, distance, association_id), candidate))
+        eligible.append(((stage, rank if stage == 2 and strict else 0, distance, association_id), candidate))
     eligible.sort(key=lambda pair: pair[0])
     return Eligibility(eligible=tuple(c for _, c in eligible), excluded=tuple(excluded))
 

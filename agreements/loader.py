@@ -276,7 +276,8 @@ def _build(file: str, parsed: _AgreementFile) -> Agreement:
     sources.update({f"kinds[{k.id}]": k.source for k in parsed.kinds})
     sources.update({f"languages[{lang.tag}]": lang.source for lang in parsed.languages})
     sources.update({"rotation": parsed.rotation.source, "cost": parsed.cost.source,
-                    "requests": parsed.requests.source, "matching": parsed.matching.source})
+                    "requests": parsed.requests.source, "matching": parsed.matching.source,
+                    "matching.partner_order": parsed.matching.partner_order_source})
     if parsed.bulletins is not None:
         sources.update({f"bulletins.{name}": getattr(parsed.bulletins, name).source
                         for name in ("earthquake", "tsunami", "weather")})
@@ -285,5 +286,6 @@ def _build(file: str, parsed: _AgreementFile) -> Agreement:
         kinds=parsed.kinds, languages=parsed.languages, rotation=parsed.rotation, cost=parsed.cost,
         request_timeout_hours=parsed.requests.answer_timeout_hours,
         counterpart_mode=parsed.matching.counterpart_mode,
+        partner_order=parsed.matching.partner_order,
         fiscal_years=fiscal_years, sources=sources, source_file=file, bulletins=parsed.bulletins,
     )

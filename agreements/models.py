@@ -13,6 +13,9 @@ from agreements.fiscal import fiscal_year
 
 CostSettlement = Literal["requester_pays", "supporter_pays", "reimbursed"]
 CrossBlockOpening = Literal["secretariat", "automatic"]
+# Within stage 2: "strict" uses partner blocks in the agreement's order before travel distance decides;
+# "distance" lets travel decide (partner ranks are shown but not applied).
+PartnerOrder = Literal["strict", "distance"]
 NonEmpty = Annotated[str, Field(min_length=1)]
 
 # RFC 5646 (BCP 47), simplified: language[-script][-region](-variant)*(-x-private)*; no extensions.
@@ -167,6 +170,8 @@ class MatchingRule(Rule):
     """Matching settings that the agreement decides."""
 
     counterpart_mode: bool
+    partner_order: PartnerOrder = "strict"
+    partner_order_source: NonEmpty = "assumption"
 
 
 JmaIntensity = Literal["1", "2", "3", "4", "5-", "5+", "6-", "6+", "7"]
@@ -211,6 +216,7 @@ class Agreement(BaseModel):
     cost: CostPolicy
     request_timeout_hours: int
     counterpart_mode: bool
+    partner_order: PartnerOrder
     fiscal_years: dict[int, FiscalYear]
     sources: dict[str, str]
     source_file: str

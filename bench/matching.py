@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 import tracemalloc
 from collections import defaultdict
 from collections.abc import Callable, Mapping
@@ -113,11 +114,19 @@ def weighted_sample(rng: random.Random, weights: Mapping[str, int], k: int) -> l
     return chosen
 
 
+def partner_order() -> dict[str, list[str]]:
+    """The agreement's partner blocks per block, best first (read as data from agreements/default.toml)."""
+    with open(ROOT / "agreements" / "default.toml", "rb") as handle:
+        return tomllib.load(handle)["stages"]["partner_blocks"]["order"]
+
+
 def eligibility_over(requesters: list[Site], supporters: list[Site],
                      affected: set[str]) -> Callable[[], Callable[[NeedInput], CandidateVector]]:
     """A stand-in for the agreement rules, answering with one `CandidateVector` per (requester, remote):
     every supporter unit except the affected ones and the requester itself; stage 1 inside the
-    requester's block, else 2; straight-line km (0 for remote)."""
+    requester's block, else 2, with the agreement's partner rank of the supporter's block; straight-line
+    km (0 for remote)."""
+    partners = partner_order()
 
     def factory() -> Callable[[NeedInput], CandidateVector]:
         ids = tuple(s.id for s in supporters)
@@ -140,10 +149,12 @@ def eligibility_over(requesters: list[Site], supporters: list[Site],
                 if need.requester in index:
                     eligible[index[need.requester]] = False
                 stages = np.where(block == r.block, 1, 2)
+                rank_of = {b: i for i, b in enumerate(partners.get(r.block, []), start=1)}
+                ranks = np.array([rank_of.get(b, -1) for b in block.tolist()], dtype=np.int64)
                 distances = (np.zeros(len(supporters)) if need.remote
                              else np.round(haversine_km(r.lat, r.lon, lat, lon), 1))
                 found = by_requester[key] = CandidateVector(
-                    ids, eligible, stages, distances, lambda i, stages=stages: text[int(stages[i])])
+                    ids, eligible, stages, distances, lambda i, stages=stages: text[int(stages[i])], ranks)
             return found
 
         return eligibility

@@ -176,6 +176,7 @@ def eligible(requester: Annotated[str, typer.Option("--requester", help="Request
                                                 cross_block_open=cross_block)
     except ValueError as exc:
         _fail(str(exc))
+    order_en, order_ja = agreements.ranking_rule(loaded)
     if as_json:
         typer.echo(json.dumps({
             "eligible": [{"association_id": c.association_id, "block": c.block, "stage": c.stage,
@@ -184,8 +185,12 @@ def eligible(requester: Annotated[str, typer.Option("--requester", help="Request
                          for c in result.eligible],
             "excluded": [{"association_id": x.association_id, "code": x.code, "reason_en": x.reason_en,
                           "reason_ja": x.reason_ja} for x in result.excluded],
+            "partner_order": loaded.partner_order,
+            "order_en": order_en, "order_ja": order_ja,
         }, ensure_ascii=False, indent=2))
         return
+    typer.echo(f"Order / 順位: {order_en}")
+    typer.echo(f"              {order_ja}")
     typer.echo(f"Eligible supporters / 支援可能な協会 ({len(result.eligible)}):")
     for rank, c in enumerate(result.eligible, start=1):
         typer.echo(f"  {rank:>2}. {c.association_id:<20} stage {c.stage} {c.distance_km:7.1f} km  "

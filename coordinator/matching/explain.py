@@ -16,6 +16,23 @@ _STAGE_TEXT = {1: ("stage 1: inside the affected block", "第1段階：被災ブ
                    "第2段階：他ブロックからの応援（ブロック間支援は開始済み）")}
 
 
+_PARTNER_TEXT = {
+    ("strict", "better"): ("partner order (agreement: strict): better-ranked partner blocks that offer this have "
+                           "no one left",
+                           "パートナー順位（協定：順位どおり）：上位のパートナーブロックで対応できる協会に余力がありません"),
+    ("strict", "best"): ("partner order (agreement: strict): the best-ranked partner block that offers this",
+                         "パートナー順位（協定：順位どおり）：対応できるパートナーブロックのうち最上位"),
+    ("strict", "none"): ("partner order (agreement: strict): no partner block offers this",
+                         "パートナー順位（協定：順位どおり）：対応できるパートナーブロックがありません"),
+    ("distance", "better"): ("partner order not applied (agreement: distance): a better-ranked partner block "
+                             "offers this too, but travel decides",
+                             "パートナー順位は適用しません（協定：距離優先）：上位のパートナーブロックも対応できますが、"
+                             "移動距離で選んでいます"),
+    ("distance", "best"): ("partner order not applied (agreement: distance): travel decides",
+                           "パートナー順位は適用しません（協定：距離優先）：移動距離で選んでいます"),
+}
+_PARTNER_TEXT["distance", "none"] = _PARTNER_TEXT["distance", "best"]
+
 _new_proposal = object.__new__
 
 
@@ -23,9 +40,14 @@ class Explainer:
     """Builds proposals with their reasons from the instance's columns; the texts of each need and
     supply are made once per plan, and no Arc object is built (a plan may hold thousands of lines)."""
 
-    def __init__(self, inst: Instance, leads: dict[str, str] | None) -> None:
+    def __init__(self, inst: Instance, leads: dict[str, str] | None, partner: np.ndarray | None,
+                 partner_order: str) -> None:
         self.inst = inst
         self.leads = leads
+        self.partner = partner  # partner-order cost per sorted arc; None when no stage-2 arc is usable
+        self.partner_order = partner_order
+        self.best_partner: dict[int, int] = {}
+        self.need_arcs: np.ndarray | None = None
         self.need_text: dict[int, tuple[str, str]] = {}
         self.window_text: dict[tuple[int, int], tuple[str, str]] = {}
 
@@ -62,6 +84,28 @@ class Explainer:
         return (f"co-supporter: the lead supporter {lead} cannot cover all of {requester}'s needs",
                 f"共同支援：主担当 {lead} だけでは {requester} のニーズを満たせないため")
 
+    def _best_partner(self, n: int) -> int:
+        """The lowest partner-order cost among all stage-2 arcs of need n (usable or not)."""
+        found = self.best_partner.get(n)
+        if found is None:
+            inst, partner = self.inst, self.partner
+            assert partner is not None
+            if self.need_arcs is None:  # arcs are sorted by need: need n's are one slice
+                self.need_arcs = np.searchsorted(inst.arc_need, np.arange(len(inst.needs) + 1))
+            lo, hi = int(self.need_arcs[n]), int(self.need_arcs[n + 1])
+            stage2 = inst.arc_stage[lo:hi] == 2
+            found = self.best_partner[n] = int(partner[lo:hi][stage2].min())  # holds the asking arc
+        return found
+
+    def _partner(self, n: int, k: int) -> tuple[str, str]:
+        """Which partner-order rule applied to this stage-2 arc, and why its block (not a better one)."""
+        assert self.partner is not None
+        if self._best_partner(n) < int(self.partner[k]):
+            case = "better"
+        else:
+            case = "best" if self.inst.arc_partner[k] >= 1 else "none"
+        return _PARTNER_TEXT[self.partner_order, case]
+
     def proposals(self, arcs: np.ndarray, people: np.ndarray) -> list[Proposal]:
         """The proposals for sorted arcs `arcs` carrying `people` each, in arc order."""
         inst = self.inst
@@ -81,6 +125,9 @@ class Explainer:
                 travel_en, travel_ja = f"{km:.1f} km to travel", f"移動距離 {km:.1f} km"
             en = (*arc_en, what_en, window_en, stage_en, travel_en)
             ja = (*arc_ja, what_ja, window_ja, stage_ja, travel_ja)
+            if stage == 2:
+                partner_en, partner_ja = self._partner(n, k)
+                en, ja = (*en, partner_en), (*ja, partner_ja)
             if self.leads is not None:
                 counterpart_en, counterpart_ja = self._counterpart(need.requester, supply.association_id)
                 en, ja = (*en, counterpart_en), (*ja, counterpart_ja)

@@ -38,6 +38,7 @@ class Instance:
     arc_association: np.ndarray
     arc_stage: np.ndarray
     arc_km: np.ndarray
+    arc_partner: np.ndarray  # the supplier's block's rank among the requester block's partners; -1 for none
 
     def arc_reasons(self, k: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """(reasons_en, reasons_ja) of sorted arc k, read from an ArcTable without building an Arc."""
@@ -78,7 +79,7 @@ def build_instance(needs: Iterable[NeedInput], supplies: Iterable[SupplyInput], 
 
     arc_list: Any = arcs if isinstance(arcs, (list, ArcTable)) else list(arcs)
     if isinstance(arc_list, ArcTable):
-        arc_need, arc_supply, arc_association, stages, kms = _table_columns(
+        arc_need, arc_supply, arc_association, stages, kms, ranks = _table_columns(
             arc_list, need_pos, supply_pos, association_pos)
     else:
         # One pass per attribute: list comprehensions are the fast way to read Python objects in bulk.
@@ -88,8 +89,9 @@ def build_instance(needs: Iterable[NeedInput], supplies: Iterable[SupplyInput], 
         arc_association = np.array([association_at(a.association_id, -1) for a in arc_list], dtype=np.int64)
         stages = _numbers([a.stage for a in arc_list], "iu")
         kms = _numbers([a.distance_km for a in arc_list], "iuf")
+        ranks = _numbers([-1 if a.partner_rank is None else a.partner_rank for a in arc_list], "iu")
     validate.check_arcs(arc_list, need=arc_need, supply=arc_supply, association=arc_association,
-                        supply_association=supply_association, stages=stages, kms=kms,
+                        supply_association=supply_association, stages=stages, kms=kms, ranks=ranks,
                         owner_of=lambda supply_id: supply_list[supply_pos[supply_id]].association_id)
 
     pair = arc_need * max(len(supply_list), 1) + arc_supply
@@ -105,7 +107,8 @@ def build_instance(needs: Iterable[NeedInput], supplies: Iterable[SupplyInput], 
         supply_association=supply_association, need_left=need_left, supply_left=supply_left,
         association_fixed=association_fixed, pair_fixed=dict(pair_fixed), arcs=arc_list, arc_order=order,
         arc_need=arc_need, arc_supply=arc_supply, arc_association=arc_association,
-        arc_stage=np.asarray(stages, dtype=np.int64)[order], arc_km=np.asarray(kms, dtype=np.float64)[order])
+        arc_stage=np.asarray(stages, dtype=np.int64)[order], arc_km=np.asarray(kms, dtype=np.float64)[order],
+        arc_partner=np.asarray(ranks, dtype=np.int64)[order])
 
 
 def _table_columns(table: ArcTable, need_pos: dict[str, int], supply_pos: dict[str, int],
@@ -121,7 +124,7 @@ def _table_columns(table: ArcTable, need_pos: dict[str, int], supply_pos: dict[s
     arc_association = association_map[table.supply]
     stages = table.stage if table.stage.dtype.kind in "iu" else None
     kms = table.distance_km if table.distance_km.dtype.kind in "iuf" else None
-    return arc_need, arc_supply, arc_association, stages, kms
+    return arc_need, arc_supply, arc_association, stages, kms, table.partner_rank
 
 
 def _numbers(values: list[Any], kinds: str) -> np.ndarray | None:

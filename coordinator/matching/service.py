@@ -271,7 +271,8 @@ def _solve(inputs: PlanInputs, *, agreement: Any, disaster: Disaster) -> Plan:
             a: Capability(frozenset(languages), frozenset(kinds)) for a, (languages, kinds) in capabilities.items()})
         arcs = build_arcs(inputs.needs, inputs.supplies, eligibility)
         return solve(inputs.needs, inputs.supplies, arcs, cross_block_open=disaster.cross_block_open,
-                     fixed=inputs.fixed, counterpart_mode=bool(agreement.counterpart_mode))
+                     fixed=inputs.fixed, counterpart_mode=bool(agreement.counterpart_mode),
+                     partner_order=agreement.partner_order)
     except MatchingInputError as exc:
         raise Invalid(f"{exc.field}: {exc.message_en}", f"{exc.field}：{exc.message_ja}",
                       field=exc.field) from exc

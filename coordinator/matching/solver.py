@@ -2,8 +2,10 @@
 
 Pure: plain frozen dataclasses in, a `Plan` out; no database, no HTTP. The objective (issue 4), in
 strict priority: (1) cover as many people as possible; (2) use as few people from other blocks
-(stage 2) as possible, and none while cross-block support is closed; (3) least total travel
-(person-km; remote needs carry 0 km on their arcs); (4) spread load over supporter associations.
+(stage 2) as possible, and none while cross-block support is closed; (2b) with the agreement's
+`partner_order = "strict"`, partner blocks in the agreement's order (each stage-2 person counts its
+block's partner rank); (3) least total travel (person-km; remote needs carry 0 km on their arcs);
+(4) spread load over supporter associations.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from ortools.graph.python import max_flow, min_cost_flow
 
 from coordinator.matching.explain import Explainer, explain_unmet
 from coordinator.matching.instance import Instance, build_instance, distinct, group_min
-from coordinator.matching.types import Arc, Fixed, MatchingInputError, NeedInput, Plan, SupplyInput
+from coordinator.matching.types import PARTNER_ORDERS, Arc, Fixed, MatchingInputError, NeedInput, Plan, SupplyInput
 
 # Travel is costed in integer units; 10 units per km (0.1 km) first, coarser only if the weights
 # would not fit in int64 for a very large instance (see `_choose_weights`).
@@ -38,38 +40,55 @@ def solve(
     cross_block_open: bool,
     fixed: Iterable[Fixed] = (),
     counterpart_mode: bool = False,
+    partner_order: str = "strict",
 ) -> Plan:
     """Solve the matching optimally in strict priority and explain every proposal and unmet need.
 
     Method: one min-cost flow (OR-Tools `SimpleMinCostFlow.solve_max_flow_with_min_cost`), which first
     finds the maximum flow (priority 1) and then the cheapest flow of that value. Nodes: need → supply →
     supporter association → sink. Each person on a need→supply arc costs
-    `stage2 * W_S + not_lead * W_C + travel_units * W_D`; each association→sink arc is a unit step whose
+    `stage2 * W_S + partner_cost * W_P + not_lead * W_C + travel_units * W_D`; each association→sink arc is a
+    unit step whose
     cost is the number of people that association already sends (fixed ones included), so the k-th
     person from one association costs k-1 (convex, priority 4). The weights make every higher tier
     outweigh the largest possible total of all lower tiers (see `_choose_weights`). Ties left after all
-    four tiers are broken by OR-Tools on arcs fed in (need id, supply id) order, so the same input in
-    any order gives the same plan.
+    tiers are broken by OR-Tools on arcs fed in (need id, supply id) order, so the same input in any
+    order gives the same plan.
+
+    Partner order (`partner_order="strict"`, the agreement's default): a tier W_P between cross-block
+    people (2) and travel (3). Each stage-2 person from partner block no. r costs r - 1; from a block that
+    is not a partner, R (R: the largest partner rank among the arcs, so non-partners come after every
+    partner). The plan minimises the sum: for one need, a better-ranked partner with people left is
+    always used before a worse one, and no person from a better partner is ever swapped for one from a
+    worse. With `"distance"` the tier is off and travel decides within stage 2 (the reasons say so where
+    a better-ranked partner could have sent people).
 
     Counterpart mode (MIC's 対口支援, "in principle 1 to 1"): before the solve, each requesting
     association gets one lead supporter association, chosen greedily (requesters with the largest
     remaining demand first, ties by id): an association already sending fixed people to it, else the
     candidate with the lowest stage, then the most people it could cover for that requester, then
-    the fewest requesters already led, then the shortest distance, then id. A tier W_C between
-    priorities 2 and 3 then charges every person who does not come from the requester's lead, so
+    the fewest requesters already led, then the shortest distance, then id (with strict partner order, the
+    best partner rank right after the stage). A tier W_C between partner order and travel then charges
+    every person who does not come from the requester's lead, so
     co-supporters are used only where the lead cannot cover (coverage and cross-block minimality stay
     strictly first). The lead choice is a heuristic; the flow given the leads is optimal.
     """
     started = time.perf_counter()
+    if partner_order not in PARTNER_ORDERS:
+        raise MatchingInputError("partner_order", f"must be one of {', '.join(PARTNER_ORDERS)}, got {partner_order!r}",
+                                 f"{'、'.join(PARTNER_ORDERS)} のいずれかです（{partner_order!r}）")
     inst = build_instance(needs, supplies, arcs, fixed)
     usable = np.flatnonzero(
         ((inst.arc_stage == 1) | cross_block_open)
         & (inst.need_left[inst.arc_need] > 0) & (inst.supply_left[inst.arc_supply] > 0))
-    leads = _choose_leads(inst, usable) if counterpart_mode else None
-    flows = _optimise(inst, usable, leads)
+    # Partner-order costs matter only where stage-2 arcs can carry people.
+    ranks = partner_costs(inst) if bool((inst.arc_stage[usable] == 2).any()) else None
+    applied = ranks if partner_order == "strict" else None
+    leads = _choose_leads(inst, usable, applied) if counterpart_mode else None
+    flows = _optimise(inst, usable, leads, applied)
 
     carrying = np.flatnonzero(flows > 0)
-    proposals = Explainer(inst, leads).proposals(usable[carrying], flows[carrying])
+    proposals = Explainer(inst, leads, ranks, partner_order).proposals(usable[carrying], flows[carrying])
     n_needs, n_supplies = len(inst.needs), len(inst.supplies)
     covered_by_need = np.bincount(inst.arc_need[usable], weights=flows, minlength=n_needs).astype(np.int64)
     used_by_supply = np.bincount(inst.arc_supply[usable], weights=flows, minlength=n_supplies).astype(np.int64)
@@ -89,10 +108,20 @@ def solve(
         cross_block_people=sum(p.headcount for p in proposals if p.stage == 2),
         total_km=sum(p.headcount * p.distance_km for p in proposals),
         solve_ms=(time.perf_counter() - started) * 1000.0,
+        partner_order=partner_order,
     )
 
 
-def _choose_leads(inst: Instance, usable: np.ndarray) -> dict[str, str]:
+def partner_costs(inst: Instance) -> np.ndarray:
+    """The partner-order cost of one person on each sorted arc: 0 on stage 1, rank - 1 from partner block
+    no. rank, and R from a block that is not a partner (R: the largest rank among the arcs)."""
+    stage2 = inst.arc_stage == 2
+    ranked = stage2 & (inst.arc_partner >= 1)
+    last = int(inst.arc_partner[ranked].max(initial=0))
+    return np.where(ranked, inst.arc_partner - 1, np.where(stage2, last, 0)).astype(np.int64)
+
+
+def _choose_leads(inst: Instance, usable: np.ndarray, partner: np.ndarray | None) -> dict[str, str]:
     """Counterpart mode: one lead association per requesting association (method in `solve`)."""
     requesters = sorted({n.requester for n in inst.needs})
     requester_pos = {r: i for i, r in enumerate(requesters)}
@@ -103,6 +132,7 @@ def _choose_leads(inst: Instance, usable: np.ndarray) -> dict[str, str]:
     need, assoc = inst.arc_need[usable], inst.arc_association[usable]
     pair = need_requester[need] * n_assoc + assoc
     pairs, stage = group_min(pair, inst.arc_stage[usable])
+    _, rank = group_min(pair, partner[usable]) if partner is not None else (None, np.zeros(len(pairs), np.int64))
     _, km = group_min(pair, inst.arc_km[usable])
     # People an association could reach for a requester: each of its reachable needs counted once.
     need_pairs = distinct(need * n_assoc + assoc, len(inst.needs) * n_assoc)
@@ -126,8 +156,8 @@ def _choose_leads(inst: Instance, usable: np.ndarray) -> dict[str, str]:
             lo, hi = bounds[r], bounds[r + 1]
             a = pair_assoc[lo:hi]
             cover = np.minimum(reach[lo:hi], capacity[a])
-            # lexsort: last key is primary -> (stage, most covered, fewest led, km, id)
-            best = np.lexsort((a, km[lo:hi], led[a], -cover, stage[lo:hi]))[0]
+            # lexsort: last key is primary -> (stage, partner rank, most covered, fewest led, km, id)
+            best = np.lexsort((a, km[lo:hi], led[a], -cover, rank[lo:hi], stage[lo:hi]))[0]
             lead = inst.associations[int(a[best])]
         else:
             continue
@@ -140,8 +170,9 @@ def _choose_leads(inst: Instance, usable: np.ndarray) -> dict[str, str]:
 
 
 def _choose_weights(inst: Instance, usable: np.ndarray, load_costs: np.ndarray, load_total: int,
-                    with_leads: bool, num_nodes: int) -> tuple[np.ndarray, int, int, int]:
-    """Pick travel units per arc and (W_D, W_C, W_S) so that one unit of a tier outweighs any change in
+                    with_leads: bool, partner: np.ndarray | None, num_nodes: int,
+                    ) -> tuple[np.ndarray, int, int, int, int]:
+    """Pick travel units per arc and (W_D, W_C, W_P, W_S) so that one unit of a tier outweighs any change in
     all lower tiers together that one residual cycle can make: then the weighted min-cost flow is
     lexicographically optimal, with weights far smaller than whole-plan bounds would give.
 
@@ -153,17 +184,20 @@ def _choose_weights(inst: Instance, usable: np.ndarray, load_costs: np.ndarray, 
       at most S = (largest load step cost - smallest);
     - it enters each supply (and leaves each need) by at most one forward need→supply arc and leaves each
       supply (and enters each need) by at most one backward one, so its travel changes by at most
-      T = min(Σ over supplies, Σ over needs, of their longest arc), and its non-lead people by at most
-      K = min(number of supplies, number of needs).
-    Hence W_D = S + 1, W_C = W_D · (T + 1), W_S = W_C · (K + 1) (W_C = 0 and W_S = W_D · (T + 1) without
-    counterpart leads), and each tier exceeds the most all lower tiers can change: W_S > W_C·K + W_D·T + S.
+      T = min(Σ over supplies, Σ over needs, of their longest arc), its non-lead people by at most
+      K = min(number of supplies, number of needs), and its partner-order cost by at most P (as T, with
+      each arc's partner cost for its length).
+    Hence W_D = S + 1, W_C = W_D · (T + 1), W_P = W_C · (K + 1), W_S = W_P · (P + 1) (without counterpart
+    leads W_C = 0 and W_P = W_D · (T + 1)), and each tier exceeds the most all lower tiers can change:
+    W_S > W_P·P + W_C·K + W_D·T + S. Without partner-order costs (P = 0) the weights are those of the
+    three-tier objective.
 
     Smaller weights matter: OR-Tools' cost scaling runs one refine phase per factor 5 of the largest cost.
-    Bound for int64: the largest arc cost A = W_S + W_C + W_D · max_units must satisfy A · (nodes + 1) ≤
-    2**62 (OR-Tools scales costs by nodes + 1) and the largest total H · A + load_total ≤ 2**62 (H: people
-    to place). We try 0.1 km units first and coarsen (1, 10, 100 km) only when a huge instance would
-    break that bound; an instance that breaks it even at 100 km is refused with a precise error rather
-    than solved wrongly.
+    Bound for int64: the largest arc cost A = W_S + W_P · max_partner + W_C + W_D · max_units must satisfy
+    A · (nodes + 1) ≤ 2**62 (OR-Tools scales costs by nodes + 1) and the largest total H · A + load_total
+    ≤ 2**62 (H: people to place). We try 0.1 km units first and coarsen (1, 10, 100 km) only when a huge
+    instance would break that bound; an instance that breaks it even at 100 km is refused with a precise
+    error rather than solved wrongly.
     """
     need, supply = inst.arc_need[usable], inst.arc_supply[usable]
     needs_present = distinct(need, len(inst.needs))
@@ -172,28 +206,40 @@ def _choose_weights(inst: Instance, usable: np.ndarray, load_costs: np.ndarray, 
     load_span = int(load_costs.max() - load_costs.min()) if load_costs.size else 0
     w_d = load_span + 1
     lead_span = min(needs_present.size, supplies_present.size)
+    partner_span = 0 if partner is None else _cycle_span(partner, need, supply, len(inst.needs), len(inst.supplies))
+    partner_max = 0 if partner is None else int(partner.max(initial=0))
     for units_per_km in _UNITS_PER_KM_CHOICES:
         units = np.rint(inst.arc_km[usable] * units_per_km).astype(np.int64)
-        longest_by_need = np.zeros(len(inst.needs), dtype=np.int64)
-        np.maximum.at(longest_by_need, need, units)
-        longest_by_supply = np.zeros(len(inst.supplies), dtype=np.int64)
-        np.maximum.at(longest_by_supply, supply, units)
-        travel_span = min(int(longest_by_need.sum()), int(longest_by_supply.sum()))
+        travel_span = _cycle_span(units, need, supply, len(inst.needs), len(inst.supplies))
         if with_leads:
             w_c = w_d * (travel_span + 1)
-            w_s = w_c * (lead_span + 1)
+            w_p = w_c * (lead_span + 1)
         else:
             w_c = 0
-            w_s = w_d * (travel_span + 1)
-        biggest_arc = w_s + w_c + w_d * int(units.max(initial=0))
+            w_p = w_d * (travel_span + 1)
+        w_s = w_p * (partner_span + 1)
+        biggest_arc = w_s + w_p * partner_max + w_c + w_d * int(units.max(initial=0))
         if biggest_arc * (num_nodes + 1) <= _COST_LIMIT and people * biggest_arc + load_total <= _COST_LIMIT:
-            return units, w_d, w_c, w_s
-    raise MatchingInputError("arcs", "instance too large for exact integer costs even at 100 km resolution: split the "
-                "disaster's plan by block",
-                "整数コストで厳密に解くには規模が大きすぎます。ブロックごとに分けて計画してください")
+            return units, w_d, w_c, w_p, w_s
+    raise MatchingInputError("arcs", "instance too large for exact integer costs even at 100 km resolution: "
+                             "split the disaster's plan by block",
+                             "整数コストで厳密に解くには規模が大きすぎます。ブロックごとに分けて計画してください")
 
 
-def _optimise(inst: Instance, usable: np.ndarray, leads: dict[str, str] | None) -> np.ndarray:
+def _cycle_span(cost: np.ndarray, need: np.ndarray, supply: np.ndarray, n_needs: int, n_supplies: int) -> int:
+    """The most a per-arc cost can change along one simple residual cycle: min over the two sides of the sum
+    of each need's (or supply's) largest arc cost."""
+    if cost.size == 0 or not cost.any():
+        return 0
+    by_need = np.zeros(n_needs, dtype=np.int64)
+    np.maximum.at(by_need, need, cost)
+    by_supply = np.zeros(n_supplies, dtype=np.int64)
+    np.maximum.at(by_supply, supply, cost)
+    return min(int(by_need.sum()), int(by_supply.sum()))
+
+
+def _optimise(inst: Instance, usable: np.ndarray, leads: dict[str, str] | None,
+              partner: np.ndarray | None) -> np.ndarray:
     """Run the weighted min-cost max-flow and return the people on each usable arc."""
     if usable.size == 0:
         return np.zeros(0, dtype=np.int64)
@@ -221,8 +267,12 @@ def _optimise(inst: Instance, usable: np.ndarray, leads: dict[str, str] | None) 
     # Python ints: a product of int64 arrays could wrap silently on a huge instance.
     load_total = sum(map(operator.mul, load_caps.tolist(), load_costs.tolist()))
 
-    units, w_d, w_c, w_s = _choose_weights(inst, usable, load_costs, load_total, bool(leads), num_nodes)
+    partner = partner[usable] if partner is not None and partner.any() else None
+    units, w_d, w_c, w_p, w_s = _choose_weights(inst, usable, load_costs, load_total, bool(leads), partner,
+                                                num_nodes)
     costs = np.where(inst.arc_stage[usable] == 2, w_s, 0).astype(np.int64) + units * np.int64(w_d)
+    if partner is not None:
+        costs += partner * np.int64(w_p)
     if leads:
         position = {a: i for i, a in enumerate(inst.associations)}
         requester_lead = np.array([position.get(leads.get(n.requester, ""), -1) for n in inst.needs],

@@ -11,6 +11,8 @@ from datetime import date, timedelta
 from typing import Any
 
 UNMET_CODES = ("no_language_in_block", "cross_block_closed", "capacity_exhausted", "no_eligible_supporter")
+# Agreement `[matching] partner_order`: partner blocks in order before travel ("strict"), or travel alone.
+PARTNER_ORDERS = ("strict", "distance")
 
 
 class MatchingInputError(ValueError):
@@ -116,6 +118,7 @@ class Plan:
     cross_block_people: int
     total_km: float
     solve_ms: float
+    partner_order: str = "strict"
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (tuples become lists)."""
@@ -136,5 +139,6 @@ class Plan:
             "cross_block_people": self.cross_block_people,
             "total_km": round(self.total_km, 3),
             "solve_ms": round(self.solve_ms, 3),
+            "partner_order": self.partner_order,
         }
 

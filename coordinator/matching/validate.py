@@ -62,10 +62,11 @@ def check_fixed(fixed: Sequence[Fixed], need_ids: Callable[[str], Any], supply_i
 
 def check_arcs(arcs: Sequence[Arc], *, need: np.ndarray, supply: np.ndarray, association: np.ndarray,
                supply_association: np.ndarray, stages: np.ndarray | None, kms: np.ndarray | None,
-               owner_of: Callable[[str], str]) -> None:
-    """Arcs (in the caller's order, as columns: indexes -1 for unknown ids; `stages` and `kms` None when
-    some value is not a plain number) name known needs and supplies, the supply's own association,
-    stage 1 or 2 and a finite distance ≥ 0."""
+               ranks: np.ndarray | None, owner_of: Callable[[str], str]) -> None:
+    """Arcs (in the caller's order, as columns: indexes -1 for unknown ids; `stages`, `kms` and `ranks`
+    None when some value is not a plain number; a rank of None is -1) name known needs and supplies, the
+    supply's own association, stage 1 or 2, a finite distance ≥ 0, and a partner rank that is empty or
+    ≥ 1, and empty on stage 1 (partner blocks are other blocks)."""
 
     def first(bad: np.ndarray) -> Arc | None:
         hits = np.flatnonzero(bad)
@@ -95,6 +96,14 @@ def check_arcs(arcs: Sequence[Arc], *, need: np.ndarray, supply: np.ndarray, ass
         raise fail("arcs.distance_km", f"arc {arc.need_id!r}→{arc.supply_id!r}: distance must be a "
                    f"finite number ≥ 0, got {arc.distance_km!r}",
                    f"アーク {arc.need_id!r}→{arc.supply_id!r}: 距離は0以上の有限値です（{arc.distance_km!r}）")
+    rank_ok = ((ranks == -1) | ((ranks >= 1) & (stages == 2)) if ranks is not None and stages is not None
+               else np.array([a.partner_rank is None or (type(a.partner_rank) is int and a.partner_rank >= 1
+                                                         and a.stage == 2) for a in arcs], dtype=bool))
+    if (arc := first(~rank_ok)) is not None:
+        raise fail("arcs.partner_rank", f"arc {arc.need_id!r}→{arc.supply_id!r}: partner rank must be empty, "
+                   f"or 1 or more on stage 2, got {arc.partner_rank!r}",
+                   f"アーク {arc.need_id!r}→{arc.supply_id!r}: パートナー順位は空、または第2段階で1以上です"
+                   f"（{arc.partner_rank!r}）")
 
 
 def check_distinct_arcs(arcs: Sequence[Arc], pair: np.ndarray, order: np.ndarray) -> None:

@@ -76,6 +76,7 @@ def test_default_secretariat_stages_and_settings(agreement: Agreement) -> None:
     assert set(agreement.cost.allowed) == {"requester_pays", "supporter_pays", "reimbursed"}
     assert agreement.request_timeout_hours == 24
     assert agreement.counterpart_mode is False
+    assert agreement.partner_order == "strict"
 
 
 def test_default_kinds_and_languages(agreement: Agreement) -> None:
@@ -91,7 +92,10 @@ def test_default_kinds_and_languages(agreement: Agreement) -> None:
 
 
 def test_every_rule_names_a_source(agreement: Agreement) -> None:
-    assert len(agreement.sources) == 1 + 6 + 3 * 6 + 5 + 8 + 11 + 4 + 3  # + bulletins.earthquake/tsunami/weather
+    # meta, blocks, fiscal-year roles, secretariat and stages, kinds, languages, rotation/cost/requests/matching,
+    # matching.partner_order, bulletins.earthquake/tsunami/weather.
+    assert len(agreement.sources) == 1 + 6 + 3 * 6 + 5 + 8 + 11 + 4 + 1 + 3
+    assert "issue 12 item 10" in agreement.sources["matching.partner_order"]
     assert "assumption" in agreement.sources["bulletins.earthquake"]
     assert all(source.strip() for source in agreement.sources.values())
     assert "assumption" in agreement.sources["fiscal_years.2026.blocks.kanto"]
@@ -169,6 +173,8 @@ BROKEN = [
                  "duplicate id 'en'", id="duplicate-language"),
     pytest.param([('prefecture_code = "13"', 'prefecture_code = "48"')], "secretariat.prefecture_code",
                  "pattern", id="bad-secretariat-prefecture"),
+    pytest.param([('partner_order = "strict"', 'partner_order = "nearest"')], "matching.partner_order",
+                 "'strict' or 'distance'", id="bad-partner-order"),
 ]
 
 

@@ -44,18 +44,25 @@ class Instance:
     fixed: list[Fixed]
     affected: frozenset[str]
     block: dict[str, int]
+    partners: dict[int, list[int]]
 
 
 @st.composite
 def instances(draw: st.DrawFn, *, with_fixed: bool = True) -> Instance:
-    """A random instance with 3–7 associations in 2 blocks, 1–5 needs and 3–8 supplies.
+    """A random instance with 3–7 associations in 3 blocks (each block ranks some of the others as its
+    partners, in a random order), 1–5 needs and 3–8 supplies.
 
     Drawn from a seeded `random.Random` rather than field by field: hypothesis shrinks field draws
     towards zeros (one block, distance 0), which would rarely exercise stage 2 or ties."""
     rng = draw(st.randoms(use_true_random=False))
     n_assoc = rng.randint(3, 7)
     associations = [f"a{i}" for i in range(n_assoc)]
-    block = {a: rng.randint(0, 1) for a in associations}
+    block = {a: rng.randint(0, 2) for a in associations}
+    partners = {}
+    for b in range(3):
+        others = [x for x in range(3) if x != b]
+        rng.shuffle(others)
+        partners[b] = others[:rng.randint(0, 2)]
     affected = frozenset(rng.sample(associations, rng.randint(1, 2)))
     requesters = sorted(affected)
     needs = []
@@ -81,8 +88,12 @@ def instances(draw: st.DrawFn, *, with_fixed: bool = True) -> Instance:
 
     def eligibility(need: NeedInput) -> list[Candidate]:
         own = block[need.requester]
+
+        def rank(a: str) -> int | None:
+            return partners[own].index(block[a]) + 1 if block[a] in partners[own] else None
+
         return [Candidate(a, 1 if block[a] == own else 2, 0.0 if need.remote else distance[(need.id, a)],
-                          None, (f"eligible {a}",), (f"対象 {a}",))
+                          None if block[a] == own else rank(a), (f"eligible {a}",), (f"対象 {a}",))
                 for a in associations if a not in affected]
 
     arcs = build_arcs(needs, supplies, eligibility)
@@ -90,7 +101,7 @@ def instances(draw: st.DrawFn, *, with_fixed: bool = True) -> Instance:
     if with_fixed and arcs:
         for arc in rng.sample(arcs, rng.randint(0, min(2, len(arcs)))):
             fixed.append(Fixed(arc.need_id, arc.supply_id, rng.randint(1, 3)))
-    return Instance(needs, supplies, arcs, fixed, affected, block)
+    return Instance(needs, supplies, arcs, fixed, affected, block, partners)
 
 
 def remaining(instance: Instance) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
@@ -133,20 +144,36 @@ def reference_max_flow(instance: Instance, cross_block_open: bool) -> int:
     return int(maximum_flow(graph, 0, 1).flow_value)
 
 
-def plan_tiers(instance: Instance, plan: Plan) -> tuple[int, int, int, int]:
-    """The plan's (covered, cross-block people, travel in 0.1 km, load cost)."""
+def partner_cost(instance: Instance, arc: Arc) -> int:
+    """The partner-order cost of one person on an arc (the definition in docs/matching.md): 0 on stage 1,
+    rank - 1 from partner block no. rank, and from a non-partner block the largest rank among all arcs."""
+    if arc.stage == 1:
+        return 0
+    if arc.partner_rank is not None:
+        return arc.partner_rank - 1
+    return max((a.partner_rank for a in instance.arcs if a.stage == 2 and a.partner_rank is not None), default=0)
+
+
+def plan_tiers(instance: Instance, plan: Plan, partner_order: str = "distance") -> tuple[int, ...]:
+    """The plan's (covered, cross-block people, [partner-order cost, with "strict"], travel in 0.1 km,
+    load cost)."""
     _, _, fixed_by_association = remaining(instance)
     per_association: dict[str, int] = defaultdict(int)
     for p in plan.proposals:
         per_association[p.association_id] += p.headcount
     load = sum(sum(fixed_by_association[a] + k for k in range(x)) for a, x in per_association.items())
     travel = sum(p.headcount * round(p.distance_km * 10) for p in plan.proposals)
+    arc_of = {(a.need_id, a.supply_id): a for a in instance.arcs}
+    partner = sum(p.headcount * partner_cost(instance, arc_of[(p.need_id, p.supply_id)]) for p in plan.proposals)
+    if partner_order == "strict":
+        return plan.covered, plan.cross_block_people, partner, travel, load
     return plan.covered, plan.cross_block_people, travel, load
 
 
-def milp_tiers(instance: Instance, cross_block_open: bool) -> tuple[int, int, int, int]:
-    """The lexicographic optimum by four successive scipy HiGHS MILPs: max people, then min stage-2
-    people, then min travel (0.1 km), then min load (k-th person of an association costs fixed + k - 1)."""
+def milp_tiers(instance: Instance, cross_block_open: bool, partner_order: str = "distance") -> tuple[int, ...]:
+    """The lexicographic optimum by successive scipy HiGHS MILPs: max people, then min stage-2 people,
+    then (with "strict") min partner-order cost, then min travel (0.1 km), then min load (k-th person of an
+    association costs fixed + k - 1)."""
     need_left, supply_left, fixed_by_association = remaining(instance)
     arcs = usable_arcs(instance, cross_block_open)
     association_of = {s.id: s.association_id for s in instance.supplies}
@@ -157,7 +184,7 @@ def milp_tiers(instance: Instance, cross_block_open: bool) -> tuple[int, int, in
         steps += [(assoc, fixed_by_association[assoc] + k) for k in range(cap)]
     n_x, n_y = len(arcs), len(steps)
     if n_x == 0:
-        return 0, 0, 0, 0
+        return (0, 0, 0, 0, 0) if partner_order == "strict" else (0, 0, 0, 0)
     rows, lower, upper = [], [], []
 
     def row() -> np.ndarray:
@@ -193,12 +220,16 @@ def milp_tiers(instance: Instance, cross_block_open: bool) -> tuple[int, int, in
 
     people = np.concatenate([np.ones(n_x), np.zeros(n_y)])
     stage2 = np.concatenate([[1.0 if a.stage == 2 else 0.0 for a in arcs], np.zeros(n_y)])
+    partner = np.concatenate([[float(partner_cost(instance, a)) for a in arcs], np.zeros(n_y)])
     travel = np.concatenate([[float(round(a.distance_km * 10)) for a in arcs], np.zeros(n_y)])
     load = np.concatenate([np.zeros(n_x), [float(c) for _, c in steps]])
     integrality = np.ones(n_x + n_y)
     bounds = Bounds(np.zeros(n_x + n_y), np.concatenate([np.full(n_x, np.inf), np.ones(n_y)]))
     results = []
-    for objective, sense in ((people, -1.0), (stage2, 1.0), (travel, 1.0), (load, 1.0)):
+    tiers = [(people, -1.0), (stage2, 1.0), (travel, 1.0), (load, 1.0)]
+    if partner_order == "strict":
+        tiers.insert(2, (partner, 1.0))
+    for objective, sense in tiers:
         constraints = LinearConstraint(np.array(rows), np.array(lower, dtype=float), np.array(upper, dtype=float))
         res = milp(sense * objective, constraints=constraints, integrality=integrality, bounds=bounds)
         assert res.status == 0, res.message

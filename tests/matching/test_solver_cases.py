@@ -32,8 +32,9 @@ def supply(id: str, association: str, headcount: int, *, languages: tuple[str, .
     return SupplyInput(id, association, frozenset(languages), frozenset(kinds), headcount, None, None)
 
 
-def arc(need_id: str, supply_id: str, association: str, *, stage: int = 1, km: float = 10.0) -> Arc:
-    return Arc(need_id, supply_id, association, stage, km, None, (f"eligible: {association}",),
+def arc(need_id: str, supply_id: str, association: str, *, stage: int = 1, km: float = 10.0,
+        rank: int | None = None) -> Arc:
+    return Arc(need_id, supply_id, association, stage, km, rank, (f"eligible: {association}",),
                (f"応援可能：{association}",))
 
 
@@ -226,6 +227,8 @@ def test_zero_headcount_and_empty_input_give_an_empty_plan() -> None:
     ([arc("n", "s", "b")], [], "arcs.association_id"),
     ([arc("n", "s", "a", stage=3)], [], "arcs.stage"),
     ([arc("n", "s", "a", km=float("nan"))], [], "arcs.distance_km"),
+    ([arc("n", "s", "a", stage=2, rank=0)], [], "arcs.partner_rank"),
+    ([arc("n", "s", "a", stage=1, rank=1)], [], "arcs.partner_rank"),
     ([arc("n", "s", "a"), arc("n", "s", "a")], [], "arcs"),
     ([], [Fixed("n", "missing", 1)], "fixed.supply_id"),
     ([], [Fixed("missing", "s", 1)], "fixed.need_id"),
@@ -259,3 +262,77 @@ def test_an_instance_too_large_for_exact_integer_costs_is_refused_not_solved_wro
         solve([need("n", huge)], [supply("s", "a", huge)], [arc("n", "s", "a", km=1000.0)],
               cross_block_open=True)
     assert "too large" in caught.value.message_en
+
+
+# Partner order (issue 12 item 10): Okayama's partners are Kyushu (no. 1) and Kinki (no. 2); Fukuoka (Kyushu)
+# is farther than Hyogo and Osaka (Kinki).
+OKAYAMA = [need("n", 4, requester="okayama")]
+PARTNER_SUPPLIES = [supply("fukuoka", "fukuoka", 4), supply("hyogo", "hyogo", 2), supply("osaka", "osaka", 2)]
+PARTNER_ARCS = [arc("n", "fukuoka", "fukuoka", stage=2, km=230.0, rank=1),
+                arc("n", "hyogo", "hyogo", stage=2, km=110.0, rank=2),
+                arc("n", "osaka", "osaka", stage=2, km=160.0, rank=2)]
+
+
+def reasons(plan: Plan, supply_id: str) -> str:
+    return " / ".join(r for p in plan.proposals if p.supply_id == supply_id for r in (*p.reasons_en, *p.reasons_ja))
+
+
+def test_strict_partner_order_sends_partner_no_1_before_a_nearer_partner_no_2() -> None:
+    plan = solve(OKAYAMA, PARTNER_SUPPLIES, PARTNER_ARCS, cross_block_open=True, partner_order="strict")
+    assert people(plan) == {("n", "fukuoka"): 4}
+    assert plan.partner_order == "strict"
+    assert "partner order (agreement: strict): the best-ranked partner block that offers this" in reasons(
+        plan, "fukuoka")
+    assert "パートナー順位（協定：順位どおり）" in reasons(plan, "fukuoka")
+
+
+def test_distance_partner_order_lets_travel_decide_and_says_so() -> None:
+    plan = solve(OKAYAMA, PARTNER_SUPPLIES, PARTNER_ARCS, cross_block_open=True, partner_order="distance")
+    assert people(plan) == {("n", "hyogo"): 2, ("n", "osaka"): 2}
+    assert "a better-ranked partner block offers this too, but travel decides" in reasons(plan, "hyogo")
+    assert "距離優先" in reasons(plan, "osaka")
+
+
+def test_strict_partner_order_uses_the_next_partner_only_for_what_no_1_cannot_send() -> None:
+    short = [supply("fukuoka", "fukuoka", 1), *PARTNER_SUPPLIES[1:]]
+    plan = solve(OKAYAMA, short, PARTNER_ARCS, cross_block_open=True, partner_order="strict")
+    assert people(plan) == {("n", "fukuoka"): 1, ("n", "hyogo"): 2, ("n", "osaka"): 1}
+    assert "better-ranked partner blocks that offer this have no one left" in reasons(plan, "hyogo")
+
+
+def test_a_lower_ranked_partner_is_the_best_when_no_better_one_offers() -> None:
+    plan = solve(OKAYAMA, PARTNER_SUPPLIES[1:], PARTNER_ARCS[1:], cross_block_open=True, partner_order="strict")
+    assert people(plan) == {("n", "hyogo"): 2, ("n", "osaka"): 2}
+    assert "the best-ranked partner block that offers this" in reasons(plan, "hyogo")
+    assert "no one left" not in reasons(plan, "osaka")
+
+
+def test_partners_come_before_non_partners_but_after_stage_1_and_coverage() -> None:
+    supplies = [supply("kinki", "kinki", 2), supply("tokai", "tokai", 2), supply("own", "own", 1)]
+    arcs = [arc("n", "kinki", "kinki", stage=2, km=400.0, rank=2),
+            arc("n", "tokai", "tokai", stage=2, km=50.0),  # not a partner of the requester's block
+            arc("n", "own", "own", stage=1, km=900.0)]
+    plan = solve([need("n", 3)], supplies, arcs, cross_block_open=True, partner_order="strict")
+    assert people(plan) == {("n", "own"): 1, ("n", "kinki"): 2}
+    # Coverage first: a non-partner is still used when partners have no one left.
+    plan = solve([need("n", 5)], supplies, arcs, cross_block_open=True, partner_order="strict")
+    assert people(plan) == {("n", "own"): 1, ("n", "kinki"): 2, ("n", "tokai"): 2}
+    assert "better-ranked partner blocks that offer this have no one left" in reasons(plan, "tokai")
+
+
+def test_counterpart_lead_follows_strict_partner_order() -> None:
+    # Hyogo alone could cover everything and is nearer: without the partner order it would lead.
+    supplies = [supply("fukuoka", "fukuoka", 4), supply("hyogo", "hyogo", 4)]
+    plan = solve(OKAYAMA, supplies, PARTNER_ARCS[:2], cross_block_open=True, counterpart_mode=True,
+                 partner_order="strict")
+    assert people(plan) == {("n", "fukuoka"): 4}
+    assert "counterpart: lead supporter of okayama" in reasons(plan, "fukuoka")
+    plan = solve(OKAYAMA, supplies, PARTNER_ARCS[:2], cross_block_open=True, counterpart_mode=True,
+                 partner_order="distance")
+    assert people(plan) == {("n", "hyogo"): 4}
+
+
+def test_an_unknown_partner_order_is_refused() -> None:
+    with pytest.raises(MatchingInputError) as caught:
+        solve(OKAYAMA, PARTNER_SUPPLIES, PARTNER_ARCS, cross_block_open=True, partner_order="nearest")
+    assert caught.value.field == "partner_order"

@@ -22,8 +22,10 @@ SETTINGS = settings(derandomize=True, max_examples=80, deadline=None)
 
 
 # Every example is solved with cross-block support closed and open (and, where it matters, with and
-# without counterpart mode): drawing these flags with hypothesis would mostly draw False.
+# without counterpart mode, under both partner orders): drawing these flags with hypothesis would mostly
+# draw False.
 BOTH = (False, True)
+ORDERS = ("strict", "distance")
 
 
 @SETTINGS
@@ -79,20 +81,21 @@ def test_coverage_equals_independent_max_flow(instance: Instance) -> None:
 @settings(derandomize=True, max_examples=60, deadline=None)
 @given(instance=instances())
 def test_lexicographic_objective_equals_independent_milp(instance: Instance) -> None:
-    for cross_block_open in BOTH:
+    for cross_block_open, partner_order in product(BOTH, ORDERS):
         plan = solve(instance.needs, instance.supplies, instance.arcs, cross_block_open=cross_block_open,
-                     fixed=instance.fixed)
-        assert plan_tiers(instance, plan) == milp_tiers(instance, cross_block_open)
+                     fixed=instance.fixed, partner_order=partner_order)
+        assert plan_tiers(instance, plan, partner_order) == milp_tiers(instance, cross_block_open, partner_order)
 
 
 @settings(derandomize=True, max_examples=40, deadline=None)
 @given(instance=instances())
-def test_counterpart_mode_keeps_coverage_and_cross_block_minimal(instance: Instance) -> None:
-    for cross_block_open in BOTH:
+def test_counterpart_mode_keeps_coverage_cross_block_and_partner_order_minimal(instance: Instance) -> None:
+    for cross_block_open, partner_order in product(BOTH, ORDERS):
         plan = solve(instance.needs, instance.supplies, instance.arcs, cross_block_open=cross_block_open,
-                     fixed=instance.fixed, counterpart_mode=True)
-        covered, cross_block, _, _ = milp_tiers(instance, cross_block_open)
-        assert (plan.covered, plan.cross_block_people) == (covered, cross_block)
+                     fixed=instance.fixed, counterpart_mode=True, partner_order=partner_order)
+        best = milp_tiers(instance, cross_block_open, partner_order)
+        tiers = 3 if partner_order == "strict" else 2
+        assert plan_tiers(instance, plan, partner_order)[:tiers] == best[:tiers]
 
 
 @SETTINGS
