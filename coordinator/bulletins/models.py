@@ -23,12 +23,15 @@ ACTIONS = ("declare", "change_area")
 class Bulletin(SQLModel, table=True):
     """One bulletin as received (stored once per content hash and mode) and what it did."""
 
-    __table_args__ = (UniqueConstraint("sha256", "mode", name="uq_bulletin_sha256_mode"),
+    __table_args__ = (UniqueConstraint("sha256", "mode", "scope", name="uq_bulletin_sha256_mode_scope"),
                       Index("ix_bulletin_event", "event_id", "mode"))
 
     id: int | None = Field(default=None, primary_key=True)
     sha256: str = Field(max_length=64)
     mode: str = Field(default="live", max_length=8)
+    # A drill run's bulletins are its own (stored once per run, purged with it): scope "drill-<id>".
+    scope: str = Field(default="", max_length=24, sa_column_kwargs={"server_default": ""})
+    drill_id: int | None = Field(default=None, index=True)
     source: str = Field(max_length=8)
     received_at: datetime = Field(default_factory=utcnow)
     received_by_user_id: int | None = None
@@ -54,6 +57,7 @@ class Proposal(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     mode: str = Field(default="live", max_length=8)
+    drill_id: int | None = Field(default=None, index=True)  # the drill run that injected its bulletins
     event_key: str = Field(max_length=96)
     action: str = Field(default="declare", max_length=16)
     target_disaster_id: int | None = None
@@ -87,6 +91,7 @@ class BulletinPublic(BaseModel):
     id: int
     sha256: str
     mode: str
+    drill_id: int | None
     source: str
     received_at: datetime
     type_code: str | None
@@ -110,6 +115,7 @@ class ProposalPublic(BaseModel):
 
     id: int
     mode: str
+    drill_id: int | None
     event_key: str
     action: str
     target_disaster_id: int | None

@@ -36,6 +36,7 @@ from coordinator.disasters import service as disasters
 from coordinator.disasters.models import AreaInput, Disaster, DisasterCreate
 from coordinator.disasters.preview import declaration_preview
 from coordinator.disasters.reference import all_association_ids, current_agreement
+from coordinator.drills.marks import marked
 from coordinator.errors import Conflict, DomainError, Invalid, NotFound
 from coordinator.events.models import utcnow
 from coordinator.events.service import record_event
@@ -94,16 +95,19 @@ def _preview(area: dict[str, Any], mode: str, on: date) -> tuple[set[str], dict[
     return {m.code for m in declaration.area.municipalities}, declaration_preview(declaration, mode=mode)
 
 
-def _open_disaster_overlapping(session: Session, codes: set[str], mode: str) -> Disaster | None:
-    rows = session.exec(select(Disaster).where(Disaster.mode == mode, Disaster.status == "open")
-                        .order_by(col(Disaster.declared_at).desc()))
+def _open_disaster_overlapping(session: Session, codes: set[str], mode: str,
+                               drill_id: int | None) -> Disaster | None:
+    query = select(Disaster).where(Disaster.mode == mode, Disaster.status == "open")
+    if drill_id is not None:  # a drill run's bulletin concerns that drill only, never another exercise
+        query = query.where(Disaster.id == drill_id)
+    rows = session.exec(query.order_by(col(Disaster.declared_at).desc()))
     return next((d for d in rows if _municipalities_of(d) & codes), None)
 
 
 def _fill(proposal: Proposal, parsed: Parsed, bulletin_id: int, assessment: Assessment, area: dict[str, Any],
           preview: dict[str, Any]) -> None:
     proposal.kind = assessment.kind
-    proposal.name = assessment.name
+    proposal.name = marked(assessment.name) if proposal.mode == "drill" else assessment.name
     proposal.area_input = area
     proposal.preview = preview
     proposal.assessment = {"reason_en": assessment.reason_en, "reason_ja": assessment.reason_ja,
@@ -126,8 +130,10 @@ def _withdraw(proposal: Proposal, reason_en: str, reason_ja: str) -> None:
 
 
 def _decide(session: Session, parsed: Parsed, assessment: Assessment, bulletin_id: int, mode: str,
-            on: date) -> Decision:
+            on: date, drill_id: int | None = None) -> Decision:
     key = assessment.event_key
+    if key is not None and drill_id is not None:
+        key = f"drill-{drill_id}|{key}"
     latest = _latest(session, key, mode) if key else None
     if parsed.info_type == "取消":
         if latest is not None and latest.status == "open":
@@ -172,7 +178,7 @@ def _decide(session: Session, parsed: Parsed, assessment: Assessment, bulletin_i
         why = latest.dismiss_reason
         return Decision("dismissed_earlier", f"the secretariat dismissed this event's proposal: {why}",
                         f"事務局がこの事象の提案を却下済みです：{why}", latest)
-    declared = _open_disaster_overlapping(session, codes, mode)
+    declared = _open_disaster_overlapping(session, codes, mode, drill_id)
     if declared is not None:
         known = _municipalities_of(declared)
         if codes <= known:
@@ -180,14 +186,15 @@ def _decide(session: Session, parsed: Parsed, assessment: Assessment, bulletin_i
                             f"宣言済みです：災害「{declared.name}」がこの区域を含みます")
         area = {"municipalities": sorted(codes | known)}
         codes, preview = _preview(area, mode, on)
-        proposal = Proposal(mode=mode, event_key=key, action="change_area", target_disaster_id=declared.id,
+        proposal = Proposal(mode=mode, drill_id=drill_id, event_key=key, action="change_area",
+                            target_disaster_id=declared.id,
                             kind=declared.kind, name=declared.name, bulletin_id=bulletin_id,
                             report_datetime=parsed.report_datetime)
         _fill(proposal, parsed, bulletin_id, assessment, area, preview)
         proposal.kind, proposal.name = declared.kind, declared.name
         return Decision("area_change", assessment.reason_en, assessment.reason_ja, proposal, "bulletin.proposed")
-    proposal = Proposal(mode=mode, event_key=key, kind=assessment.kind, name=assessment.name, bulletin_id=bulletin_id,
-                        report_datetime=parsed.report_datetime)
+    proposal = Proposal(mode=mode, drill_id=drill_id, event_key=key, kind=assessment.kind, name=assessment.name,
+                        bulletin_id=bulletin_id, report_datetime=parsed.report_datetime)
     _fill(proposal, parsed, bulletin_id, assessment, assessment.area, preview)
     return Decision("proposed", assessment.reason_en, assessment.reason_ja, proposal, "bulletin.proposed")
 
@@ -200,8 +207,9 @@ def proposal_public(proposal: Proposal) -> dict[str, Any]:
 def _record(session: Session, proposal: Proposal, type: str, actor: User | None, **extra: Any) -> None:
     assert proposal.id is not None
     # A proposal is the secretariat's business: bound to no disaster and naming no association, its events
-    # reach only the secretariat and observers (coordinator.live.visibility). A confirmation belongs to the disaster.
-    disaster_id = extra.pop("disaster_id", None)
+    # reach only the secretariat and observers (coordinator.live.visibility). A confirmation belongs to the disaster; a
+    # drill run's proposal belongs to that drill (its timeline, its purge).
+    disaster_id = extra.pop("disaster_id", None) or proposal.drill_id
     record_event(session, type=type, entity="proposal", entity_id=proposal.id, disaster_id=disaster_id,
                  mode=proposal.mode, actor_user_id=actor.id if actor else None,
                  actor_association_id=actor.association_id if actor else None,
@@ -210,26 +218,36 @@ def _record(session: Session, proposal: Proposal, type: str, actor: User | None,
 
 
 def ingest(session: Session, *, data: bytes, source: str, actor: User | None, mode: str = "live",
-           max_bytes: int = DEFAULT_MAX_BYTES, today: date | None = None) -> IngestResult:
-    """Store one bulletin (once per content and mode) and apply it to the proposals; bad input stores nothing."""
+           max_bytes: int = DEFAULT_MAX_BYTES, today: date | None = None,
+           drill_id: int | None = None) -> IngestResult:
+    """Store one bulletin (once per content and mode, or per drill run) and apply it to the proposals; bad
+    input stores nothing. `drill_id`: the drill run injecting it (drill mode; its proposals are that drill's)."""
     if source not in SOURCES:
         raise Invalid(f"source: one of {', '.join(SOURCES)}", f"source：{'・'.join(SOURCES)} のいずれかです",
                       field="source")
     if actor is not None:
         policy.ensure_can_ingest(actor)
+    if drill_id is not None:
+        drill = session.get(Disaster, drill_id)
+        if drill is None or drill.mode != "drill" or mode != "drill":
+            raise Invalid(f"drill_id: {drill_id} is not a drill", f"drill_id：{drill_id} は訓練ではありません",
+                          field="drill_id")
+    scope = f"drill-{drill_id}" if drill_id is not None else ""
     parsed = _parse(data, max_bytes)
     try:
         xml = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise Invalid("body: JMA bulletins are UTF-8", "body：気象庁の電文は UTF-8 です", field="body") from exc
     sha = hashlib.sha256(data).hexdigest()
-    existing = session.exec(select(Bulletin).where(Bulletin.sha256 == sha, Bulletin.mode == mode)).first()
+    same = (Bulletin.sha256 == sha, Bulletin.mode == mode, Bulletin.scope == scope)
+    existing = session.exec(select(Bulletin).where(*same)).first()
     if existing is not None:
         return _result(session, existing, duplicate=True)
     assessment = assess(parsed, current_agreement().bulletins)
     if assessment.event_key:
-        _lock_event(session, assessment.event_key)
-    bulletin = Bulletin(sha256=sha, mode=mode, source=source, received_by_user_id=actor.id if actor else None,
+        _lock_event(session, f"{scope}|{assessment.event_key}")
+    bulletin = Bulletin(sha256=sha, mode=mode, scope=scope, drill_id=drill_id, source=source,
+                        received_by_user_id=actor.id if actor else None,
                         type_code=parsed.type_code, title=parsed.title[:100], status=parsed.status,
                         info_type=parsed.info_type, event_id=parsed.event_id[:64], serial=parsed.serial,
                         report_datetime=parsed.report_datetime, summary=parsed.summary(), xml=xml,
@@ -239,10 +257,10 @@ def ingest(session: Session, *, data: bytes, source: str, actor: User | None, mo
         session.flush()
     except IntegrityError:
         session.rollback()  # the same bulletin arrived twice at once: the other one stored it
-        stored = session.exec(select(Bulletin).where(Bulletin.sha256 == sha, Bulletin.mode == mode)).one()
+        stored = session.exec(select(Bulletin).where(*same)).one()
         return _result(session, stored, duplicate=True)
     assert bulletin.id is not None
-    decision = _decide(session, parsed, assessment, bulletin.id, mode, today or utcnow().date())
+    decision = _decide(session, parsed, assessment, bulletin.id, mode, today or utcnow().date(), drill_id)
     bulletin.outcome = decision.outcome
     bulletin.reason_en = decision.reason_en[:1000]
     bulletin.reason_ja = decision.reason_ja[:1000]
@@ -257,6 +275,7 @@ def ingest(session: Session, *, data: bytes, source: str, actor: User | None, mo
             _record(session, decision.proposal, decision.event, actor, **extra)
     session.add(bulletin)
     record_event(session, type="bulletin.received", entity="bulletin", entity_id=bulletin.id, mode=mode,
+                 disaster_id=drill_id,
                  actor_user_id=actor.id if actor else None,
                  actor_association_id=actor.association_id if actor else None,
                  payload={"bulletin_id": bulletin.id, "title": parsed.title, "outcome": decision.outcome,
@@ -358,8 +377,8 @@ def confirm(session: Session, *, bulletin_id: int, data: ConfirmRequest, actor: 
                 bulletin_id=bulletin_id)
 
     name = data.name or proposal.name
-    if proposal.mode == "drill" and not name.startswith("【訓練】"):
-        name = f"【訓練】{name}"
+    if proposal.mode == "drill":
+        name = marked(name)
     create = DisasterCreate(name=name, kind=data.kind or proposal.kind, mode=proposal.mode, area=area)
     try:
         disaster = disasters.declare_disaster(session, data=create, actor=actor, today=today, before_commit=link)

@@ -12,8 +12,16 @@ import yaml
 from pydantic import ValidationError
 
 from agreements import AgreementError
+from coordinator.bulletins.jmaxml import BulletinFormatError, parse_bulletin
 from coordinator.disasters.reference import GeoError, current_agreement, municipality_or_none, resolve_area
-from coordinator.drills.scenario import AmendNeedInject, NeedInject, OfferInject, Scenario, parse_offset
+from coordinator.drills.scenario import (
+    AmendNeedInject,
+    BulletinInject,
+    NeedInject,
+    OfferInject,
+    Scenario,
+    parse_offset,
+)
 from coordinator.needs.language import is_well_formed
 
 SECRETARIAT_NAMES = ("clair", "secretariat")
@@ -168,9 +176,26 @@ class _Checker:
                 if inject.until_day < inject.from_day:
                     raise self.fail((*loc, "until_day"), "must not be before from_day",
                                     "from_day より前にはできません")
+            elif isinstance(inject, BulletinInject):
+                scenario.injects[index] = self.bulletin((*loc, "file"), inject)
             elif hasattr(inject, "association"):
                 self.association((*loc, "association"), inject.association,
                                  secretariat=inject.type == "coordinator_unreachable")
+
+    def bulletin(self, loc: Sequence[Any], inject: BulletinInject) -> BulletinInject:
+        """The inject with its file resolved next to the scenario, once the file reads as a JMA bulletin."""
+        path = Path(inject.file)
+        if not path.is_absolute():
+            path = (Path(self.where).parent / path).resolve()
+        try:
+            parse_bulletin(path.read_bytes())
+        except OSError as exc:
+            raise self.fail(loc, f"cannot read the bulletin {inject.file}: {exc.strerror}",
+                            f"電文 {inject.file} を読めません：{exc.strerror}") from None
+        except BulletinFormatError as exc:
+            raise self.fail(loc, f"{inject.file} is not a JMA bulletin: {exc.field}: {exc.message_en}",
+                            f"{inject.file} は気象庁の電文ではありません：{exc.field}：{exc.message_ja}") from None
+        return inject.model_copy(update={"file": str(path)})
 
     def area(self) -> frozenset[str]:
         spec = self.scenario.disaster.area

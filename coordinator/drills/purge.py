@@ -1,5 +1,6 @@
-"""Remove every trace of one drill: its disaster, needs and their revisions and on-site contacts,
-offers, dispatches and the people named for them, events and the stored answers of its idempotent requests
+"""Remove every trace of one drill: its disaster, needs and their revisions and on-site contacts, the JMA
+bulletins it injected and their proposals, offers, dispatches and the people named for them, events and the
+stored answers of its idempotent requests
 (the runner's simulated actors are never stored, so there are no accounts to remove). Refuses a live disaster."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from typing import Any
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
+from coordinator.bulletins.models import Bulletin, Proposal
 from coordinator.contacts.models import DispatchPerson, NeedSiteContact
 from coordinator.disasters.models import Disaster
 from coordinator.dispatches.models import Dispatch
@@ -40,6 +42,9 @@ def purge_drill(session: Session, *, drill_id: int) -> dict[str, int]:
     run("needs", delete(Need).where(col(Need.disaster_id) == drill_id))
     # Stored answers of the drill's requests (they may hold its contacts).
     run("idempotency_keys", delete(IdempotencyRecord).where(col(IdempotencyRecord.disaster_id) == drill_id))
+    # JMA bulletins the run injected and the proposals they made (their events carry the drill's id).
+    run("bulletins", delete(Bulletin).where(col(Bulletin.drill_id) == drill_id))
+    run("proposals", delete(Proposal).where(col(Proposal.drill_id) == drill_id))
     run("events", delete(Event).where(col(Event.disaster_id) == drill_id))
     run("disasters", delete(Disaster).where(col(Disaster.id) == drill_id, col(Disaster.mode) == "drill"))
     session.commit()

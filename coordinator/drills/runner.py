@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -19,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from agreements import AgreementError, Capability, eligible_supporters
 from coordinator.auth.models import ROLE_SECRETARIAT, ROLE_STAFF, User
+from coordinator.bulletins.service import ingest as ingest_bulletin
 from coordinator.disasters.models import AreaInput, Disaster, DisasterCreate
 from coordinator.disasters.reference import block_of, current_agreement
 from coordinator.disasters.service import declare_disaster, open_cross_block
@@ -30,6 +32,7 @@ from coordinator.drills.failover import mark_unavailable
 from coordinator.drills.marks import DRILL_MARK, marked, record_drill_event
 from coordinator.drills.scenario import (
     AmendNeedInject,
+    BulletinInject,
     CoordinatorUnreachableInject,
     CrossBlockInject,
     DeclineInject,
@@ -260,6 +263,11 @@ class DrillRunner:
             who = "clair" if inject.association == "secretariat" else inject.association
             self.silent.add(who)
             mark_unavailable(session, disaster_id=self.disaster_id, unavailable=[who], minute=minute)
+        elif isinstance(inject, BulletinInject):
+            # Stored as this drill's own bulletin: it proposes a drill declaration (【訓練】) or an area change
+            # of this drill, for a person to confirm; the runner never confirms it.
+            ingest_bulletin(session, data=Path(inject.file).read_bytes(), source="drill", actor=None, mode=DRILL_MODE,
+                            drill_id=self.disaster_id, today=self.today)
         elif isinstance(inject, CrossBlockInject):
             disaster = self._disaster(session)
             who, actor = self._secretariat(session, disaster)

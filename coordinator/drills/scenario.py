@@ -169,8 +169,15 @@ class CrossBlockInject(InjectBase):
     type: Literal["open_cross_block"]
 
 
+class BulletinInject(InjectBase):
+    """A recorded JMA bulletin arrives (docs/bulletins.md): it proposes a drill declaration, never a live one."""
+
+    type: Literal["bulletin"]
+    file: str = Field(min_length=1)  # the bulletin's XML, relative to the scenario file
+
+
 Inject = Annotated[NeedInject | AmendNeedInject | OfferInject | DeclineInject | SilentInject
-                   | CoordinatorUnreachableInject | CrossBlockInject, Field(discriminator="type")]
+                   | CoordinatorUnreachableInject | CrossBlockInject | BulletinInject, Field(discriminator="type")]
 
 
 class Scenario(Strict):

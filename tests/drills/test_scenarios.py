@@ -35,9 +35,9 @@ def timeline(client: TestClient, headers: dict[str, str], disaster_id: int) -> l
         since = page["next_since"]
 
 
-def test_five_scenarios_are_shipped() -> None:
+def test_six_scenarios_are_shipped() -> None:
     ids = {load_scenario(path).id for path in SCENARIOS}
-    assert ids == {"noto-like", "kumamoto-like", "tokyo-inland", "nankai-like", "training-small"}
+    assert ids == {"noto-like", "kumamoto-like", "tokyo-inland", "nankai-like", "training-small", "tohoku-bulletin"}
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
