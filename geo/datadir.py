@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from geo.errors import GeoError
@@ -11,7 +12,13 @@ DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
 def resolve_data_dir(data_dir: str | Path | None) -> Path:
     """The absolute data directory to read (the default one when None), as a cache key."""
-    return DEFAULT_DATA_DIR if data_dir is None else Path(data_dir).resolve()
+    return DEFAULT_DATA_DIR if data_dir is None else _resolved(str(data_dir))
+
+
+@lru_cache(maxsize=64)
+def _resolved(data_dir: str) -> Path:
+    # Path.resolve() asks the file system each time; lookups call this once per municipality.
+    return Path(data_dir).resolve()
 
 
 def data_file(data_dir: Path, name: str) -> Path:

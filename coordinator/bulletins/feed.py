@@ -8,13 +8,10 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from xml.etree.ElementTree import ParseError
 
 import httpx
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
 
-from coordinator.bulletins.jmaxml import TYPE_BY_TITLE
+from coordinator.bulletins.jmaxml import TYPE_BY_TITLE, safe_root
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 log = logging.getLogger("ouen.bulletins.feed")
@@ -45,8 +42,8 @@ class PollReport:
 def feed_entries(data: bytes) -> list[tuple[str, str]]:
     """(title, bulletin URL) of each entry of an Atom feed, oldest first (feeds list the newest first)."""
     try:
-        root = fromstring(data, forbid_dtd=True)
-    except (DefusedXmlException, ParseError) as exc:
+        root = safe_root(data)
+    except ValueError as exc:
         raise ValueError(f"not a readable Atom feed: {exc}") from exc
     entries = []
     for entry in root.findall(f"{ATOM}entry"):

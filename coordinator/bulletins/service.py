@@ -199,9 +199,15 @@ def _decide(session: Session, parsed: Parsed, assessment: Assessment, bulletin_i
     return Decision("proposed", assessment.reason_en, assessment.reason_ja, proposal, "bulletin.proposed")
 
 
-def proposal_public(proposal: Proposal) -> dict[str, Any]:
-    """The JSON of a proposal (also its events' payload)."""
-    return ProposalPublic.model_validate(proposal).model_dump(mode="json")
+def proposal_digest(proposal: Proposal) -> dict[str, Any]:
+    """What a proposal's events carry: enough to name it and link to it (the page reads the rest)."""
+    assessment = proposal.assessment or {}
+    return {"id": proposal.id, "mode": proposal.mode, "status": proposal.status, "action": proposal.action,
+            "kind": proposal.kind, "name": proposal.name, "bulletin_id": proposal.bulletin_id,
+            "target_disaster_id": proposal.target_disaster_id, "disaster_id": proposal.disaster_id,
+            "drill_id": proposal.drill_id, "max_intensity": assessment.get("max_intensity"),
+            "reason_ja": assessment.get("reason_ja"), "reason_en": assessment.get("reason_en"),
+            "link": f"/bulletins{'?mode=drill' if proposal.mode == 'drill' else ''}#proposal-{proposal.id}"}
 
 
 def _record(session: Session, proposal: Proposal, type: str, actor: User | None, **extra: Any) -> None:
@@ -214,7 +220,7 @@ def _record(session: Session, proposal: Proposal, type: str, actor: User | None,
                  mode=proposal.mode, actor_user_id=actor.id if actor else None,
                  actor_association_id=actor.association_id if actor else None,
                  associations=all_association_ids() if disaster_id is not None else [],
-                 payload={"proposal": proposal_public(proposal), **extra})
+                 payload={"proposal": proposal_digest(proposal), **extra})
 
 
 def ingest(session: Session, *, data: bytes, source: str, actor: User | None, mode: str = "live",
