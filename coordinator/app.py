@@ -32,6 +32,7 @@ DOMAIN_ROUTERS = (
     "coordinator.matching.router",
     "coordinator.exports.router",
     "coordinator.places.router",
+    "coordinator.sitreps.router",
     "coordinator.bulletins.router",
     "coordinator.contacts.router",
 )

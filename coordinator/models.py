@@ -13,6 +13,7 @@ import coordinator.dispatches.models
 import coordinator.events.models
 import coordinator.idempotency.models
 import coordinator.needs.models
-import coordinator.offers.models  # noqa: F401
+import coordinator.offers.models
+import coordinator.sitreps.models  # noqa: F401
 
 metadata = SQLModel.metadata

@@ -1,6 +1,6 @@
 """Remove every trace of one drill: its disaster, needs and their revisions and on-site contacts, the JMA
-bulletins it injected and their proposals, offers, dispatches and the people named for them, events and the
-stored answers of its idempotent requests
+bulletins it injected and their proposals, offers, dispatches and the people named for them, situation reports,
+events and the stored answers of its idempotent requests
 (the runner's simulated actors are never stored, so there are no accounts to remove). Refuses a live disaster."""
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from coordinator.events.models import Event
 from coordinator.idempotency.models import IdempotencyRecord
 from coordinator.needs.models import Need, NeedRevision
 from coordinator.offers.models import Offer
+from coordinator.sitreps.models import SituationReport, SituationReportRevision
 
 
 def purge_drill(session: Session, *, drill_id: int) -> dict[str, int]:
@@ -45,6 +46,10 @@ def purge_drill(session: Session, *, drill_id: int) -> dict[str, int]:
     # JMA bulletins the run injected and the proposals they made (their events carry the drill's id).
     run("bulletins", delete(Bulletin).where(col(Bulletin.drill_id) == drill_id))
     run("proposals", delete(Proposal).where(col(Proposal.drill_id) == drill_id))
+    report_ids = select(SituationReport.id).where(SituationReport.disaster_id == drill_id)
+    run("situation_report_revisions", delete(SituationReportRevision).where(
+        col(SituationReportRevision.report_id).in_(report_ids)))
+    run("situation_reports", delete(SituationReport).where(col(SituationReport.disaster_id) == drill_id))
     run("events", delete(Event).where(col(Event.disaster_id) == drill_id))
     run("disasters", delete(Disaster).where(col(Disaster.id) == drill_id, col(Disaster.mode) == "drill"))
     session.commit()

@@ -17,8 +17,12 @@ from coordinator.db import SessionDep, SessionRoute
 from coordinator.disasters.models import DISASTER_KINDS, MODES
 from coordinator.disasters.reference import current_agreement
 from coordinator.disasters.service import list_disasters
+from coordinator.events.models import utcnow
 from coordinator.offers.service import list_standing_capacity
+from coordinator.sitreps import policy as sitrep_policy
+from coordinator.sitreps.service import list_reports
 from coordinator.web.i18n import Translator, language_of
+from coordinator.web.mapview import region_box
 from coordinator.web.picture import disaster_picture
 from coordinator.web.router import (
     PLAN_PATH,
@@ -32,6 +36,7 @@ from coordinator.web.router import (
     _reference,
     render,
 )
+from coordinator.web.timefmt import jst
 from coordinator.web.timeline import timeline_rows
 from geo.prefectures import prefectures as all_prefectures
 
@@ -224,3 +229,44 @@ def timeline_json(disaster_id: int, session: SessionDep, user: OptionalUser,
     rows = timeline_rows(session, disaster_id=disaster_id, actor=user, since=since, limit=limit)
     _end_read(session)
     return JSONResponse(rows)
+
+
+def css_string(text: str) -> Markup:
+    """A CSS string literal of `text` (for @page margin boxes), safe inside <style>."""
+    escaped = "".join(c if c.isalnum() or c in " ・：:·（）()-/【】第報版" else f"\\{ord(c):x} " for c in text)
+    return Markup(f'"{escaped}"')
+
+
+@router.get("/disasters/{disaster_id}/sitrep")
+def sitrep_page(disaster_id: int, request: Request, session: SessionDep, user: OptionalUser,
+                report: int | None = Query(None, ge=1)) -> Response:
+    """The situation report on A4: issuer and JST time, the secretariat's summary of report N (the latest by
+    default), figures and the map on page 1, then affected associations, coverage, needs with places and
+    dispatches; page numbers in the margin. The acting secretariat issues and corrects reports here."""
+    if user is None:
+        return _login_redirect(request)
+    disaster = _disaster_or_error(request, session, user, disaster_id)
+    if isinstance(disaster, HTMLResponse):
+        return disaster
+    picture = disaster_picture(session, disaster_id=disaster_id, actor=user)
+    reports = list_reports(session, disaster_id=disaster_id, actor=user)
+    _end_read(session)
+    chosen = next((r for r in reports if r.number == report), None) if report else (reports[0] if reports else None)
+    t = Translator(language_of(request))
+    view = _map(request)
+    reference = _reference(t)
+    issuer = t.pick(chosen.issuer_name_ja, chosen.issuer_name_en) if chosen else ""
+    footer = (f"{issuer} · {t('coord.sitrep_number', n=chosen.number)} · {jst(chosen.issued_at)}" if chosen
+              else f"{disaster.name} · {jst(utcnow())}")
+    return render(
+        request, "sitrep.html", user=user, title=t("sitrep.title"), disaster=disaster, picture=picture, view=view,
+        layer=Markup(view.layers[t.language]), names=_association_names(view, t), now=jst(utcnow()),
+        kind_names={k["id"]: k["name"] for k in reference["kinds"]}, reports=reports, report=chosen,
+        language_names={lang["tag"]: lang["name"] for lang in reference["languages"]},
+        may_write=sitrep_policy.can_write(user, disaster), footer=css_string(footer),
+        box=region_box(view, {a for a, state in picture["states"].items() if state != "idle"}
+                       | {a for arrow in picture["arrows"] for a in (arrow["supplier_id"], arrow["requester_id"])}),
+        drill_mark=css_string(t("drill.banner")) if disaster.mode == "drill" else None,
+        config={"report": {"id": chosen.id, "number": chosen.number, "version": chosen.version,
+                           "summary": chosen.summary} if chosen else None},
+    )

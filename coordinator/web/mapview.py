@@ -147,3 +147,21 @@ def arrow_geometry(
     label_x, label_y = (sx + 2 * cx + ex) / 4, (sy + 2 * cy + ey) / 4
     d = f"M{sx:.1f} {sy:.1f}Q{cx:.1f} {cy:.1f} {ex:.1f} {ey:.1f}"
     return d, round(label_x, 1), round(label_y, 1)
+
+
+def region_box(view: MapView, association_ids: set[str]) -> tuple[float, float, float, float] | None:
+    """The view box around every association of the blocks these associations belong to, with a margin
+    (dashboard.js regionBox draws the same); None when none is on the map."""
+    blocks = {p.block for p in view.points if p.association_id in association_ids and p.block}
+    members = [p for p in view.points if p.block in blocks]
+    if not members:
+        return None
+    full = [float(v) for v in view.view_box.split()]
+    min_x, max_x = min(p.x for p in members), max(p.x for p in members)
+    min_y, max_y = min(p.y for p in members), max(p.y for p in members)
+    width, height = max(max_x - min_x, 120.0), max(max_y - min_y, 120.0)
+    margin = max(width, height) * 0.15 + 20
+    x = max(full[0], (min_x + max_x) / 2 - width / 2 - margin)
+    y = max(full[1], (min_y + max_y) / 2 - height / 2 - margin)
+    return (round(x, 1), round(y, 1), round(min(full[2] - x, width + 2 * margin), 1),
+            round(min(full[3] - y, height + 2 * margin), 1))

@@ -6,7 +6,6 @@ and write through the JSON API with the same session cookie, and follow /api/v1/
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -337,35 +336,6 @@ def timeline_page(disaster_id: int, request: Request, session: SessionDep, user:
         disaster=disaster,
         points=view.points,
         config={"names": names},
-    )
-
-
-@router.get("/disasters/{disaster_id}/sitrep")
-def sitrep_page(disaster_id: int, request: Request, session: SessionDep, user: OptionalUser) -> Response:
-    """The situation report, rendered on the server and printable on A4."""
-    if user is None:
-        return _login_redirect(request)
-    disaster = _disaster_or_error(request, session, user, disaster_id)
-    if isinstance(disaster, HTMLResponse):
-        return disaster
-    picture = disaster_picture(session, disaster_id=disaster_id, actor=user)
-    _end_read(session)
-    t = Translator(language_of(request))
-    view = _map(request)
-    reference = _reference(t)
-    return render(
-        request,
-        "sitrep.html",
-        user=user,
-        title=t("sitrep.title"),
-        disaster=disaster,
-        picture=picture,
-        view=view,
-        layer=Markup(view.layers[t.language]),
-        names=_association_names(view, t),
-        now=datetime.now(UTC).strftime("%Y-%m-%d %H:%M"),
-        kind_names={k["id"]: k["name"] for k in reference["kinds"]},
-        language_names={lang["tag"]: lang["name"] for lang in reference["languages"]},
     )
 
 

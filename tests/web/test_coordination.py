@@ -125,3 +125,45 @@ def test_prefilled_form_by_map_and_epicentre(coord_server: tuple[str, Accounts],
     expect(page.locator("#declare-preview")).to_contain_text("石川県国際交流協会")
     assert float(page.get_by_label("緯度（北緯）").input_value()) == pytest.approx(37.39, abs=0.01)
     assert problems.problems == []
+
+
+def pdf_pages(data: bytes) -> list[str]:
+    """The text of each page of a PDF (NFKC: Chromium's CJK glyphs come out as compatibility forms)."""
+    import io
+    import unicodedata
+
+    from pypdf import PdfReader
+
+    return [unicodedata.normalize("NFKC", page.extract_text()) for page in PdfReader(io.BytesIO(data)).pages]
+
+
+def test_situation_report_is_written_kept_and_prints_on_a4(
+        coord_server: tuple[str, Accounts], new_context: Callable[..., Any], problems: PageProblems) -> None:
+    base, accounts = coord_server
+    _, page = new_context()
+    sign_in(page, base, accounts.logins["secretariat"], then=f"/disasters/{accounts.live.id}/sitrep")
+    assert page.locator("#summary-none").is_visible()
+    page.get_by_role("textbox", name="概要（事務局記入）").fill("輪島市で避難所を開設。\nベトナム語の通訳を要請中。")
+    page.locator("#sitrep-issue").click()
+    page.wait_for_url(re.compile(r"report=1$"))
+    assert "発行：一般財団法人自治体国際化協会（クレア）" in page.locator("#sitrep-issuer").inner_text()
+    assert page.locator("#summary-text").inner_text() == "輪島市で避難所を開設。\nベトナム語の通訳を要請中。"
+    page.get_by_role("textbox", name="概要（事務局記入）").fill("訂正：輪島市で避難所 12 か所を開設。")
+    page.locator("#sitrep-amend").click()
+    page.wait_for_function("() => document.querySelector('#sitrep-issuer').textContent.includes('第2版')")
+    shots(page, "sitrep")
+    pages = pdf_pages(page.pdf(format="A4", print_background=True))
+    assert len(pages) >= 2
+    first = pages[0]
+    for text in ("状況報告 第1報", "一般財団法人自治体国際化協会", "JST", "訂正:輪島市で避難所 12 か所を開設。", "地図", "概況"):
+        assert text in first, (text, first[:400])
+    for number, text in enumerate(pages, start=1):
+        assert f"{number} / {len(pages)}" in text  # page numbers in the margin of every page
+        assert "第1報" in text  # the issuer and report in the footer of every page
+    stored = api(base, accounts.logins["secretariat"]).get(f"/api/v1/disasters/{accounts.live.id}/sitreps").json()
+    assert [(r["number"], r["version"]) for r in stored] == [(1, 2)]
+    # A drill's report carries the drill mark on every page.
+    page.goto(f"{base}/disasters/{accounts.drill.disaster.id}/sitrep")
+    for text in pdf_pages(page.pdf(format="A4")):
+        assert "【訓練】" in text
+    assert problems.problems == []
