@@ -21,7 +21,8 @@ def rows(engine: Engine) -> tuple[int, int, int]:
 def test_issue_numbers_and_amend_keeps_every_version(client: TestClient, make_user, auth, engine: Engine) -> None:
     world = World(client, make_user, auth)
     url = f"/api/v1/disasters/{world.id}/sitreps"
-    first = client.post(url, json={"summary": " 輪島市で避難所 12 か所を開設。\n通訳の要請 3 件。 "}, headers=world.secretariat)
+    first = client.post(url, json={"summary": " 輪島市で避難所 12 か所を開設。\n通訳の要請 3 件。 "},
+                        headers=world.secretariat)
     assert first.status_code == 201, first.text
     report = first.json()
     assert report["number"] == 1 and report["version"] == 1 and report["mode"] == "live"

@@ -155,7 +155,8 @@ def test_situation_report_is_written_kept_and_prints_on_a4(
     pages = pdf_pages(page.pdf(format="A4", print_background=True))
     assert len(pages) >= 2
     first = pages[0]
-    for text in ("状況報告 第1報", "一般財団法人自治体国際化協会", "JST", "訂正:輪島市で避難所 12 か所を開設。", "地図", "概況"):
+    for text in ("状況報告 第1報", "一般財団法人自治体国際化協会", "JST", "訂正:輪島市で避難所 12 か所を開設。",
+                 "地図", "概況"):
         assert text in first, (text, first[:400])
     for number, text in enumerate(pages, start=1):
         assert f"{number} / {len(pages)}" in text  # page numbers in the margin of every page
