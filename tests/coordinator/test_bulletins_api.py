@@ -299,3 +299,36 @@ def test_a_bulletin_inside_a_declared_area_proposes_nothing(client: TestClient, 
     assert result["bulletin"]["outcome"] == "already_declared"
     assert result["proposal"] is None
     assert counts(engine)[1] == 0
+
+
+def test_two_confirmations_at_once_declare_one_disaster(engine: Engine, make_user) -> None:
+    import threading
+
+    from coordinator.bulletins.models import ConfirmRequest
+    from coordinator.bulletins.service import confirm, ingest
+    from coordinator.disasters.models import Disaster
+    from coordinator.errors import Conflict
+
+    with Session(engine, expire_on_commit=False) as session:
+        bulletin_id = ingest(session, data=read(IWATE[0]), source="cli", actor=None).bulletin.id
+    users = [make_user("secretariat")[0] for _ in range(2)]
+    outcomes: list[str] = []
+    start = threading.Barrier(2)
+
+    def attempt(user: object) -> None:
+        start.wait()
+        with Session(engine, expire_on_commit=False) as session:
+            try:
+                confirm(session, bulletin_id=bulletin_id, data=ConfirmRequest(), actor=user)  # type: ignore[arg-type]
+                outcomes.append("declared")
+            except Conflict:
+                outcomes.append("conflict")
+
+    threads = [threading.Thread(target=attempt, args=(user,)) for user in users]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["conflict", "declared"]
+    with Session(engine) as session:
+        assert len(session.exec(select(Disaster)).all()) == 1
