@@ -22,6 +22,7 @@
     var onEvent = options.onEvent || function () {};
     var onStatus = options.onStatus || function () {};
     var onResync = options.onResync || function () {};
+    var onFrame = options.onFrame || function () {}; // every frame's type, heartbeats included
     var baseDelay = options.baseDelayMs || 500;
     var maxDelay = options.maxDelayMs || 30000;
     // The last sequence this client is up to date with; null = start from now (no replay).
@@ -61,6 +62,7 @@
       };
       socket.onmessage = function (frame) {
         var message = JSON.parse(frame.data);
+        onFrame(message.type);
         if (message.type === "event") {
           var event = message.event;
           if (position !== null && event.seq <= position) return; // never apply an event twice

@@ -32,6 +32,7 @@ from coordinator.offers.service import disaster_offers
 from coordinator.readmodel.people import needs_people
 from coordinator.readmodel.summary import summarise
 from coordinator.web.decisions import disaster_may, dispatch_extras, iso, need_extras, roles_view
+from coordinator.web.staffview import request_details, scope_of
 
 # Arrows: dispatches still asked for (PENDING_STATES, drawn dashed) and those accepted (ACCEPTED_STATES,
 # solid, completed ones included); withdrawn ones are not drawn.
@@ -140,6 +141,7 @@ def disaster_picture(session: Session, *, disaster_id: int, actor: User) -> dict
             "decline_reason": d.decline_reason,
             "actions": _actions_for(actor, disaster, d),
             **dispatch_extras(disaster, d, need_by_id.get(d.need_id)),
+            **request_details(session, d, need_by_id.get(d.need_id)),
         }
         for d in dispatches
     ]
@@ -158,6 +160,7 @@ def disaster_picture(session: Session, *, disaster_id: int, actor: User) -> dict
             "closed_at_utc": iso(disaster.closed_at),
         },
         "roles": roles_view(disaster),
+        "scope": scope_of(actor, disaster),
         "figures": {
             "needs_open": summary.needs_open,
             "needs_fulfilled": summary.needs_fulfilled,

@@ -28,6 +28,7 @@ from coordinator.settings import PROJECT_ROOT
 from coordinator.web.i18n import LANGUAGE_COOKIE, LANGUAGES, Translator, catalogue, language_of
 from coordinator.web.mapview import MapView, arrow_geometry, map_view
 from coordinator.web.picture import disaster_picture
+from coordinator.web.staffview import waiting_requests
 from coordinator.web.timefmt import jst
 
 WEB_DIR = Path(__file__).resolve().parent
@@ -262,9 +263,17 @@ def dashboard(disaster_id: int, request: Request, session: SessionDep, user: Opt
     )
 
 
+def _staff_config(request: Request, t: Translator, names: dict[str, str], mine: str | None) -> dict[str, Any]:
+    """What the staff pages' scripts need: names, reference lists, routes, the live heartbeat period."""
+    settings = settings_of(request)
+    return {"names": names, "association_id": mine, "todo_route": _has_route(request.app, TODO_PATH),
+            "heartbeat_seconds": settings.live_heartbeat_seconds, **_reference(t)}
+
+
 @router.get("/disasters/{disaster_id}/association")
 def association_page(disaster_id: int, request: Request, session: SessionDep, user: OptionalUser) -> Response:
-    """Staff's page for one disaster: needs (when affected), offers, incoming requests, progress."""
+    """Staff's page for one disaster: requests to answer, needs (when affected) or open needs to offer
+    against (otherwise), offers, progress; phone first, works on a weak connection (docs/web.md)."""
     if user is None:
         return _login_redirect(request)
     disaster = _disaster_or_error(request, session, user, disaster_id)
@@ -274,6 +283,7 @@ def association_page(disaster_id: int, request: Request, session: SessionDep, us
     view = _map(request)
     names = _association_names(view, t)
     mine = user.association_id if user.role == ROLE_STAFF else None
+    affected = bool(mine and mine in disaster.affected_associations)
     return render(
         request,
         "association.html",
@@ -282,28 +292,26 @@ def association_page(disaster_id: int, request: Request, session: SessionDep, us
         disaster=disaster,
         mine=mine,
         mine_name=names.get(mine or "", mine or ""),
-        affected=bool(mine and mine in disaster.affected_associations),
-        config={
-            "names": names,
-            "association_id": mine,
-            "affected": bool(mine and mine in disaster.affected_associations),
-            **_reference(t),
-        },
+        affected=affected,
+        config={**_staff_config(request, t, names, mine), "affected": affected,
+                "cross_block_open": disaster.cross_block_open},
     )
 
 
 @router.get("/association")
 def association_home(request: Request, session: SessionDep, user: OptionalUser) -> Response:
-    """Staff's home: open disasters (live, and drills apart), and the association's standing capacity."""
+    """Staff's home: what to do now (to-do list, requests waiting for an answer), open disasters (live, and
+    drills apart), the association's disaster contacts and its standing capacity."""
     if user is None:
         return _login_redirect(request)
     live = list_disasters(session, actor=user, mode="live", status="open")
     drills = list_disasters(session, actor=user, mode="drill", status="open")
-    _end_read(session)
     t = Translator(language_of(request))
     view = _map(request)
     names = _association_names(view, t)
     mine = user.association_id if user.role == ROLE_STAFF else None
+    waiting = waiting_requests(session, actor=user, disasters=[*live, *drills], names=names, t=t) if mine else []
+    _end_read(session)
     return render(
         request,
         "association_home.html",
@@ -313,8 +321,15 @@ def association_home(request: Request, session: SessionDep, user: OptionalUser) 
         drills=drills,
         mine=mine,
         mine_name=names.get(mine or "", mine or ""),
-        config={"names": names, "association_id": mine, **_reference(t)},
+        waiting=waiting,
+        config=_staff_config(request, t, names, mine),
     )
+
+
+@router.get("/sw.js")
+def service_worker() -> FileResponse:
+    """The service worker (scope "/"): keeps static assets and visited pages for opening without a connection."""
+    return FileResponse(STATIC_DIR / "sw.js", media_type="text/javascript", headers={"Cache-Control": "no-cache"})
 
 
 @router.get("/disasters/{disaster_id}/timeline")

@@ -43,14 +43,14 @@ def test_need_declared_on_the_association_page_appears_on_the_dashboard_without_
     form.get_by_role("button", name="登録する").click()
     error = staff.locator('#need-form [data-field="headcount"] .field-error')
     error.wait_for(state="visible")
-    assert "人数：1 から 200 の範囲で指定してください" in error.inner_text()
+    assert error.inner_text() == "1 から 200 の範囲で指定してください"  # beside its field: no field name needed
     assert form.get_by_label("人数").get_attribute("aria-invalid") == "true"
     screenshot(staff, "association-validation-ja-375px")
 
     form.get_by_label("人数").fill("3")
     form.get_by_role("button", name="登録する").click()
-    staff.wait_for_selector("#my-needs tr[data-need-id]")
-    need_id = staff.locator("#my-needs tr[data-need-id]").first.get_attribute("data-need-id")
+    staff.wait_for_selector("#my-needs article[data-need-id]")
+    need_id = staff.locator("#my-needs article[data-need-id]").first.get_attribute("data-need-id")
     assert error.inner_text() == ""
     # Usable at phone width: nothing wider than the screen but the scrollable tables.
     assert staff.evaluate("document.documentElement.scrollWidth") <= 375
@@ -82,9 +82,9 @@ def test_supporter_accepts_a_request_in_a_drill_and_every_page_is_marked(
     page.wait_for_selector("#incoming article.card[data-state='accepted']")
     screenshot(page, "association-drill-accepted-ja")
     # Progress is reported from the same card.
-    page.locator("#incoming article.card[data-state='accepted']").get_by_role(
-        "button", name="出発した（移動中）"
-    ).click()
+    accepted = page.locator("#incoming article.card[data-state='accepted']")
+    accepted.get_by_role("button", name="出発した（移動中）").click()
+    accepted.locator(".confirm .confirm-yes").click()  # progress is confirmed before it is sent
     page.wait_for_selector("#incoming article.card[data-state='en_route']")
 
     for path, name in (

@@ -101,7 +101,8 @@
 
   // Follow a disaster's events: the websocket client when /api/v1/live is served, polling otherwise.
   // onChange(event|null) is called for every event (null from a poll or a resync).
-  function follow(disasterId, mode, onChange) {
+  // onFrame(type), when given, hears every frame (heartbeats too) so a page can tell a quiet link from a dead one.
+  function follow(disasterId, mode, onChange, onFrame) {
     var status = document.getElementById("live-status");
     function show(state) {
       if (!status) return;
@@ -114,6 +115,7 @@
         subscription: { mode: mode || "live", disaster_id: disasterId },
         onEvent: function (event) { onChange(event); },
         onResync: function () { onChange(null); },
+        onFrame: onFrame,
         onStatus: function (state) {
           if (state === "live") { show("live"); onChange(null); }  // caught up: re-read what we may have missed
           else if (state === "connecting" || state === "reconnecting" || state === "disconnected") show("reconnecting");

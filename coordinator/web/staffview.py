@@ -1,0 +1,68 @@
+"""What association staff need on a request card to decide in ten seconds (issue 15 item 1): the need's
+kind, language, people, dates, place and notes, who asks, the answer deadline and the agreement's cost
+policy; and whose view a staff member's page shows (item 2)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlmodel import Session
+
+from coordinator.auth.models import ROLE_STAFF, User
+from coordinator.disasters import policy as disaster_policy
+from coordinator.disasters.reference import current_agreement
+from coordinator.needs.models import Need
+from coordinator.web.decisions import iso, place_name
+
+
+def request_details(session: Session, dispatch: Any, need: Need | None) -> dict[str, Any]:
+    """The need behind a dispatch (read for its two parties even when the need list hides it), the
+    answer deadline and the cost policy the agreement expects."""
+    need = need or session.get(Need, dispatch.need_id)
+    agreement = current_agreement()
+    deadline = None
+    if dispatch.requested_at is not None and dispatch.state == "requested":
+        deadline = iso(dispatch.requested_at + timedelta(hours=agreement.request_timeout_hours))
+    details: dict[str, Any] = {"answer_deadline": deadline, "cost_policy": dispatch.cost_policy,
+                               "cost_default": agreement.cost.default}
+    if need is not None:
+        end = need.start + timedelta(days=max(need.days, 1) - 1)
+        details.update({"need_kind": need.kind, "need_language": need.language, "need_headcount": need.headcount,
+                        "need_start": need.start.isoformat(), "need_end": end.isoformat(), "need_days": need.days,
+                        "need_place": need.place, "need_place_name": place_name(need.place),
+                        "need_remote": need.remote, "need_notes": need.notes})
+    return details
+
+
+def scope_of(user: User, disaster: Any) -> dict[str, Any]:
+    """Whose picture this is: the whole disaster (secretariat, coordinators, observers) or one
+    association's own view (staff), so that a page never shows a staff view as a national one."""
+    if user.role != ROLE_STAFF or disaster_policy.sees_whole_disaster(user, disaster):
+        return {"kind": "national", "association_id": None}
+    return {"kind": "association", "association_id": user.association_id}
+
+
+def waiting_requests(session: Session, *, actor: User, disasters: list[Any], names: dict[str, str],
+                     t: Any) -> list[dict[str, Any]]:
+    """Requests waiting for this association's answer or progress report, live first, soonest deadline first
+    (the home's own list; the to-do API's list appears above it once it is served)."""
+    from coordinator.dispatches.service import list_dispatches
+    from coordinator.web.timefmt import jst
+
+    agreement = current_agreement()
+    rows: list[dict[str, Any]] = []
+    for disaster in disasters:
+        for d in list_dispatches(session, disaster_id=disaster.id, actor=actor, supplier_id=actor.association_id):
+            if d.state not in ("requested", "accepted", "en_route", "on_site"):
+                continue
+            deadline = (d.requested_at + timedelta(hours=agreement.request_timeout_hours)
+                        if d.state == "requested" and d.requested_at else None)
+            key = "staff.waiting_answer" if d.state == "requested" else "staff.waiting_progress"
+            rows.append({"disaster_id": disaster.id, "disaster_name": disaster.name, "drill": disaster.mode == "drill",
+                         "title": t(key, name=names.get(d.requester_id, d.requester_id), n=d.headcount),
+                         "deadline": jst(deadline) if deadline else None, "urgent": bool(d.overdue),
+                         "order": (disaster.mode == "drill", d.state != "requested", deadline.isoformat()
+                                   if deadline else "")})
+    rows.sort(key=lambda r: r["order"])
+    return rows
