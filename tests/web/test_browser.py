@@ -101,7 +101,7 @@ def test_supporter_accepts_a_request_in_a_drill_and_every_page_is_marked(
             assert page.locator(".drill-watermark").count() == 1, path
         screenshot(page, f"{name}-ja")
     page.goto(f"{base}/disasters/{drill.id}/timeline")
-    page.wait_for_selector("#timeline-table tr[data-type='dispatch.accepted']")
+    page.wait_for_selector("#timeline-table tr[data-state='dispatch.accepted']")
     assert "派遣を受諾" in page.locator("#timeline-table").inner_text()
 
     # English: the same pages with no untranslated string left after the scripts ran.
