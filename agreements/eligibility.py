@@ -91,10 +91,12 @@ def eligible_supporters(agreement: Agreement, *, requester: str, kind: str, lang
         where_en, where_ja = "remote: distance does not matter", "遠隔支援のため距離は問いません"
     elif place is None:
         distances = index.distances_from_association(requester)
-        where_en, where_ja = f"from the requester {requester}", f"要請元 {requester} から"
+        where_en = f"from the requester {index.label_en(requester)}"
+        where_ja = f"要請元 {index.label_ja(requester)} から"
     else:
         distances = index.distances_from_place(place)
-        where_en, where_ja = f"from the place (municipality {place})", f"支援場所（市区町村 {place}）から"
+        town = index.place_name(place)
+        where_en, where_ja = f"from the place {town} ({place})", f"支援場所 {town}（{place}）から"
     opening = agreement.stages.cross_block_opening
     strict = agreement.partner_order == "strict"
     tag = lang.tag.lower()

@@ -22,6 +22,7 @@ class AgreementIndex:
     data_dir: str | None = None
     _between: dict[str, dict[str, float]] = field(default_factory=dict)
     _from_place: dict[str, dict[str, float]] = field(default_factory=dict)
+    _place_names: dict[str, str] = field(default_factory=dict)
 
     def distances_from_association(self, association_id: str) -> dict[str, float]:
         """Distance in km (0.1 km) from one association to every association."""
@@ -53,6 +54,17 @@ class AgreementIndex:
             names = ", ".join(sorted(unknown))
             raise InvalidQuestion("affected", f"unknown association id(s) in the affected set: {names}",
                                   f"被災協会に不明なIDがあります：{names}")
+
+    def place_name(self, municipality_code: str) -> str:
+        """A municipality's Japanese name (the code when the reference data does not know it)."""
+        name = self._place_names.get(municipality_code)
+        if name is None:
+            try:
+                name = geo.municipality(municipality_code, self.data_dir).name_ja
+            except geo.GeoError:
+                name = municipality_code
+            self._place_names[municipality_code] = name
+        return name
 
     def label_en(self, association_id: str) -> str:
         """An association's id with its English name, for reasons."""

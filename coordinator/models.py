@@ -12,6 +12,7 @@ import coordinator.disasters.models
 import coordinator.dispatches.models
 import coordinator.events.models
 import coordinator.idempotency.models
+import coordinator.matching.models
 import coordinator.needs.models
 import coordinator.offers.models
 import coordinator.sitreps.models  # noqa: F401

@@ -1,4 +1,5 @@
-"""`ouen plan DISASTER_ID [--commit] [--json]`: print (and optionally commit) a disaster's support plan.
+"""`ouen plan DISASTER_ID [--commit] [--json]`: print (and optionally commit) a disaster's support plan;
+`--release DISPATCH_ID --reason TEXT` puts a declined (need, supporter) pair back into plans.
 
 Works on the configured database (OUEN_DATABASE_URL). The command acts as the secretariat's system
 actor: a secretariat user that exists only in this process (no row, id None), so it may plan every block
@@ -19,7 +20,7 @@ from coordinator.cli import app
 from coordinator.cli.db import fail_with, open_migrated_database
 from coordinator.errors import DomainError
 from coordinator.matching.models import PlanPublic
-from coordinator.matching.service import commit_plan, make_plan
+from coordinator.matching.service import commit_plan, make_plan, release_declined
 
 
 def system_secretariat() -> User:
@@ -62,6 +63,12 @@ def format_plan(plan: PlanPublic) -> str:
         lines.append(f"    {plan.recommendation.en}")
     for note in plan.notes:
         lines.append(f"注 / note: {note.ja} / {note.en}")
+    if plan.declined_pairs:
+        lines.append("")
+        lines.append("辞退により除外 / left out after a decline (ouen plan ID --release DISPATCH_ID --reason …):")
+        for pair in plan.declined_pairs:
+            lines.append(f"  dispatch {pair.dispatch_id}: need {pair.need_id}  {pair.supplier.name_ja} "
+                         f"({pair.supplier.id})  {pair.decline_reason or ''}")
     return "\n".join(lines)
 
 
@@ -70,12 +77,26 @@ def plan_command(
     disaster_id: Annotated[int, typer.Argument(help="災害ID / the disaster's id")],
     commit: Annotated[bool, typer.Option("--commit", help="提案を派遣として作成 / create the proposals")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="JSON で出力 / print JSON")] = False,
+    release: Annotated[int | None, typer.Option(
+        "--release", help="辞退した組み合わせを計画に戻す（派遣ID）/ put a declined pair back into plans (dispatch id)",
+    )] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="--release の理由 / why (with --release)")] = None,
 ) -> None:
-    """Print a disaster's support plan; --commit creates its proposals (as the secretariat)."""
+    """Print a disaster's support plan; --commit creates its proposals (as the secretariat); --release puts
+    a declined (need, supporter) pair back into plans, with --reason (audited, "via": "cli")."""
+    if release is not None and not (reason and reason.strip()):
+        typer.echo("--reason is required with --release / --release には --reason が必要です", err=True)
+        raise typer.Exit(2)
     engine = open_migrated_database()
     try:
         with Session(engine, expire_on_commit=False) as session:
             actor = system_secretariat()
+            if release is not None:
+                pair = release_declined(session, disaster_id=disaster_id, dispatch_id=release, actor=actor,
+                                        reason=(reason or "").strip(), via="cli")
+                typer.echo(f"計画に戻しました / back in plans: dispatch {pair.dispatch_id} "
+                           f"({pair.supplier.name_ja}, need {pair.need_id})")
+                return
             if commit:
                 result = commit_plan(session, disaster_id=disaster_id, actor=actor, via="cli")
             else:

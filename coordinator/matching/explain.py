@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from coordinator.matching.instance import Instance, distinct
-from coordinator.matching.types import Proposal, Unmet
+from coordinator.matching.types import Names, Proposal, Unmet
 
 _STAGE_TEXT = {1: ("stage 1: inside the affected block", "第1段階：被災ブロック内からの応援"),
                2: ("stage 2: from another block (cross-block support is open)",
@@ -41,8 +41,9 @@ class Explainer:
     supply are made once per plan, and no Arc object is built (a plan may hold thousands of lines)."""
 
     def __init__(self, inst: Instance, leads: dict[str, str] | None, partner: np.ndarray | None,
-                 partner_order: str) -> None:
+                 partner_order: str, names: Names) -> None:
         self.inst = inst
+        self.names = names
         self.leads = leads
         self.partner = partner  # partner-order cost per sorted arc; None when no stage-2 arc is usable
         self.partner_order = partner_order
@@ -56,8 +57,9 @@ class Explainer:
         found = self.need_text.get(n)
         if found is None:
             need = self.inst.needs[n]
-            found = self.need_text[n] = (f"offers {need.language} for {need.kind}",
-                                         f"{need.language}・{need.kind}を提供")
+            language_en, language_ja = self.names.language(need.language)
+            kind_en, kind_ja = self.names.kind(need.kind)
+            found = self.need_text[n] = (f"offers {language_en} for {kind_en}", f"{language_ja}・{kind_ja}を提供")
         return found
 
     def _window(self, n: int, s: int) -> tuple[str, str]:
@@ -79,10 +81,12 @@ class Explainer:
 
     def _counterpart(self, requester: str, association: str) -> tuple[str, str]:
         lead = self.leads.get(requester) if self.leads is not None else None
+        requester_en, requester_ja = self.names.association(requester)
         if lead == association:
-            return (f"counterpart: lead supporter of {requester}", f"カウンターパート：{requester} の主担当")
-        return (f"co-supporter: the lead supporter {lead} cannot cover all of {requester}'s needs",
-                f"共同支援：主担当 {lead} だけでは {requester} のニーズを満たせないため")
+            return (f"counterpart: lead supporter of {requester_en}", f"カウンターパート：{requester_ja} の主担当")
+        lead_en, lead_ja = self.names.association(lead) if lead is not None else ("none", "なし")
+        return (f"co-supporter: the lead supporter {lead_en} cannot cover all of {requester_en}'s needs",
+                f"共同支援：主担当 {lead_ja} だけでは {requester_ja} のニーズを満たせないため")
 
     def _best_partner(self, n: int) -> int:
         """The lowest partner-order cost among all stage-2 arcs of need n (usable or not)."""
@@ -135,7 +139,8 @@ class Explainer:
             proposal = _new_proposal(Proposal)
             proposal.__dict__.update(
                 need_id=need.id, supply_id=supply.id, association_id=supply.association_id, headcount=count,
-                stage=stage, distance_km=km, reasons_en=en, reasons_ja=ja)
+                stage=stage, distance_km=km, reasons_en=en, reasons_ja=ja,
+                partner_rank=int(inst.arc_partner[k]) if inst.arc_partner[k] >= 1 else None)
             out.append(proposal)
         return out
 
@@ -147,7 +152,8 @@ def _distinct_associations_per_need(inst: Instance, mask: np.ndarray) -> np.ndar
     return np.bincount(pairs // n_assoc, minlength=len(inst.needs))
 
 
-def explain_unmet(inst: Instance, missing: np.ndarray, spare: np.ndarray, cross_block_open: bool) -> list[Unmet]:
+def explain_unmet(inst: Instance, missing: np.ndarray, spare: np.ndarray, cross_block_open: bool,
+                  names: Names) -> list[Unmet]:
     """Say why the missing people of each need stay uncovered (the codes of issue 4)."""
     if not bool((missing > 0).any()):
         return []
@@ -159,8 +165,10 @@ def explain_unmet(inst: Instance, missing: np.ndarray, spare: np.ndarray, cross_
     for n in np.flatnonzero(missing > 0).tolist():
         need, people = inst.needs[n], int(missing[n])
         inside, outside, outside_spare = int(inside_counts[n]), int(outside_counts[n]), int(spare_counts[n])
-        what_en = f"{need.language} for {need.kind} from {need.start.isoformat()} to {need.end.isoformat()}"
-        what_ja = f"{need.start.isoformat()}〜{need.end.isoformat()} の{need.language}・{need.kind}"
+        language_en, language_ja = names.language(need.language)
+        kind_en, kind_ja = names.kind(need.kind)
+        what_en = f"{language_en} for {kind_en} from {need.start.isoformat()} to {need.end.isoformat()}"
+        what_ja = f"{need.start.isoformat()}〜{need.end.isoformat()} の{language_ja}・{kind_ja}"
         if not inside and not outside:
             code = "no_eligible_supporter"
             en = f"{people} people unmet: no eligible supporter anywhere offers {what_en}."

@@ -9,7 +9,7 @@ arcs that carry people).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from typing import Any, Protocol, overload
 
@@ -173,8 +173,8 @@ def _positions(associations: Sequence[str], of: Sequence[str]) -> np.ndarray:
     return np.array([where.get(a, -1) for a in of], dtype=np.int64)
 
 
-def build_arcs(needs: Iterable[NeedInput], supplies: Iterable[SupplyInput],
-               eligibility: Eligibility) -> ArcTable:
+def build_arcs(needs: Iterable[NeedInput], supplies: Iterable[SupplyInput], eligibility: Eligibility,
+               *, excluded: Collection[tuple[str, str]] = ()) -> ArcTable:
     """Every (need, supply) pair the agreement allows: the supply's association is an eligible candidate
     for the need, offers the need's language and kind, and its window covers the need's period
     (start .. start + days - 1; an open end never limits). Sorted by (need id, supply id).
@@ -188,6 +188,8 @@ def build_arcs(needs: Iterable[NeedInput], supplies: Iterable[SupplyInput],
     Note: build the network with every stage-2 candidate included (for `agreements.eligible_supporters`,
     `cross_block_open=True`) and pass the real state to `solve(..., cross_block_open=...)`: the solver
     drops stage-2 arcs while closed, and needs them to explain unmet needs and to recommend opening.
+
+    `excluded`: (need id, association id) pairs that get no arc at all (a supporter that declined the need).
     """
     supply_list = sorted((s for s in supplies if s.headcount > 0), key=lambda s: s.id)
     supply_association = [s.association_id for s in supply_list]
@@ -262,7 +264,29 @@ def build_arcs(needs: Iterable[NeedInput], supplies: Iterable[SupplyInput],
             if r.size:
                 v, p = vector_of_row[r], where[c]
                 chunks.append((need_rows[r], members[c], stage[v, p], km[v, p], rank[v, p], first + v, p))
-    return _table(need_list, supply_list, chunks, sources)
+    return _without(_table(need_list, supply_list, chunks, sources), excluded)
+
+
+def _without(table: ArcTable, excluded: Collection[tuple[str, str]]) -> ArcTable:
+    """The table without the arcs of excluded (need id, association id) pairs."""
+    if not excluded or not len(table):
+        return table
+    need_index = {n: i for i, n in enumerate(table.need_ids)}
+    associations = sorted(set(table.supply_association))
+    association_index = {a: i for i, a in enumerate(associations)}
+    width = len(associations)
+    keys = [need_index[n] * width + association_index[a] for n, a in excluded
+            if n in need_index and a in association_index]
+    if not keys:
+        return table
+    supply_key = np.array([association_index[a] for a in table.supply_association], dtype=np.int64)
+    keep = ~np.isin(table.need * width + supply_key[table.supply], np.array(keys, dtype=np.int64))
+    if keep.all():
+        return table
+    return ArcTable(need_ids=table.need_ids, supply_ids=table.supply_ids, supply_association=table.supply_association,
+                    need=table.need[keep], supply=table.supply[keep], stage=table.stage[keep],
+                    distance_km=table.distance_km[keep], partner_rank=table.partner_rank[keep],
+                    source=table.source[keep], position=table.position[keep], sources=table.sources)
 
 
 class _VectorCandidate:

@@ -7,7 +7,10 @@ block's needs; the secretariat may propose everything.
 
 from __future__ import annotations
 
-from coordinator.auth.models import User
+from typing import Any
+
+from agreements import AgreementError
+from coordinator.auth.models import ROLE_STAFF, User
 from coordinator.disasters import policy as disaster_policy
 from coordinator.disasters.models import Disaster
 from coordinator.errors import Forbidden
@@ -40,4 +43,27 @@ def withheld_reason(scope: frozenset[str] | None, *, requester_block: str | None
         return (f"the need belongs to another block ({requester_block}): its coordinator or the secretariat "
                 "proposes",
                 f"他ブロック（{requester_block}）のニーズです。そのブロックの幹事団体または事務局が提案します")
+    return None
+
+
+def block_of(agreement: Any, association_id: str) -> str | None:
+    """The agreement block of an association (None when it is in none)."""
+    try:
+        return str(agreement.block_of(association_id).id)
+    except AgreementError:
+        return None
+
+
+def release_capacity(user: User, disaster: Disaster, *, agreement: Any, dispatch: Any) -> str | None:
+    """In which capacity the user may put a declined (need, supporter) pair back into plans, or None: the
+    acting secretariat (any pair); the acting coordinator of the requester's block for a stage-1 pair
+    (whoever may propose it); the supporter's own staff (it declined, it may take that back)."""
+    if disaster_policy.is_acting_secretariat(user, disaster):
+        return "secretariat"
+    blocks = disaster_policy.coordinator_blocks(user, disaster)
+    if blocks and withheld_reason(frozenset(blocks), requester_block=block_of(agreement, dispatch.requester_id),
+                                  stage=dispatch.stage) is None:
+        return "coordinator"
+    if user.role == ROLE_STAFF and user.association_id == dispatch.supplier_id:
+        return "supplier"
     return None

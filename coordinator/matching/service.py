@@ -20,6 +20,8 @@ Decisions (documented in docs/matching.md):
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -40,11 +42,14 @@ from coordinator.dispatches import policy as dispatch_policy
 from coordinator.dispatches.models import Dispatch
 from coordinator.dispatches.service import Proposal, replace_proposals
 from coordinator.dispatches.transitions import ACCEPTED_STATES, PENDING_STATES, DispatchState
-from coordinator.errors import Invalid
+from coordinator.errors import Conflict, Forbidden, Invalid
 from coordinator.events.models import utcnow
 from coordinator.events.service import record_event
 from coordinator.matching import policy
+from coordinator.matching.declined import DeclinedPair, declined_pairs, release_pair
 from coordinator.matching.models import (
+    DeclinedPairPublic,
+    ExistingDispatch,
     PlanProposal,
     PlanPublic,
     PlanTotals,
@@ -52,6 +57,16 @@ from coordinator.matching.models import (
     Text,
 )
 from coordinator.matching.network import CandidateVector, build_arcs
+from coordinator.matching.preview import (
+    ACTION_LABELS,
+    LIFTED_LABELS,
+    PARTNER_ORDER_LABELS,
+    SOURCE_LABELS,
+    STAGE_LABELS,
+    ExistingAction,
+    Labels,
+    existing_actions,
+)
 from coordinator.matching.solver import solve
 from coordinator.matching.types import Fixed, MatchingInputError, NeedInput, Plan, SupplyInput
 from coordinator.needs.models import Need
@@ -85,6 +100,8 @@ class PlanInputs:
     people_asked: int = 0
     people_fixed: int = 0
     people_pending: int = 0
+    declined: list[DeclinedPair] = field(default_factory=list)
+    labels: Labels | None = None
 
 
 @dataclass
@@ -193,6 +210,7 @@ def gather_inputs(session: Session, *, disaster: Disaster, agreement: Any,
         inputs.supplies.append(SupplyInput(id=key, association_id=row.association_id, languages=languages,
                                            kinds=kinds, headcount=capacity[key], available_from=since,
                                            available_until=until))
+    inputs.declined = declined_pairs(session, disaster, dispatches, offers)
     return inputs
 
 
@@ -269,10 +287,12 @@ def _solve(inputs: PlanInputs, *, agreement: Any, disaster: Disaster) -> Plan:
             capabilities[supply.association_id][1].update(supply.kinds)
         eligibility = eligibility_for(agreement, frozenset(disaster.affected_associations), {
             a: Capability(frozenset(languages), frozenset(kinds)) for a, (languages, kinds) in capabilities.items()})
-        arcs = build_arcs(inputs.needs, inputs.supplies, eligibility)
+        excluded = {(need_key(p.dispatch.need_id), p.dispatch.supplier_id) for p in inputs.declined if p.excluded}
+        arcs = build_arcs(inputs.needs, inputs.supplies, eligibility, excluded=excluded)
+        inputs.labels = inputs.labels or Labels(agreement)
         return solve(inputs.needs, inputs.supplies, arcs, cross_block_open=disaster.cross_block_open,
                      fixed=inputs.fixed, counterpart_mode=bool(agreement.counterpart_mode),
-                     partner_order=agreement.partner_order)
+                     partner_order=agreement.partner_order, names=inputs.labels.names())
     except MatchingInputError as exc:
         raise Invalid(f"{exc.field}: {exc.message_en}", f"{exc.field}：{exc.message_ja}",
                       field=exc.field) from exc
@@ -290,26 +310,37 @@ def _recommendation(plan: Plan, disaster: Disaster) -> Text | None:
 
 
 def _public(disaster: Disaster, agreement: Any, inputs: PlanInputs, plan: Plan, scope: frozenset[str] | None,
-            *, committed: bool) -> PlanPublic:
-    """The plan in API form: each proposal says whether this actor may commit it, and why not."""
+            *, committed: bool, actor: User | None = None) -> PlanPublic:
+    """The plan in API form: each proposal with names and labels, whether this actor may commit it (and why
+    not), and what a commit does to the still-proposed dispatches (docs/matching.md, "Plan preview")."""
+    labels = inputs.labels or Labels(agreement)
+    supplies = {s.id: s for s in inputs.supplies}
     proposals: list[PlanProposal] = []
     for p in plan.proposals:
         need = inputs.need_rows[p.need_id]
         row = inputs.supply_rows[p.supply_id]
+        supply = supplies[p.supply_id]
         en, ja = p.reasons_en, p.reasons_ja
         if row.source == "standing_capacity":
             en, ja = (*en, STANDING_REASON[0]), (*ja, STANDING_REASON[1])
-        withheld = policy.withheld_reason(scope, requester_block=_block_of(agreement, need.requester_id),
+        withheld = policy.withheld_reason(scope, requester_block=policy.block_of(agreement, need.requester_id),
                                           stage=p.stage)
         proposals.append(PlanProposal(
-            need_id=need.id or 0, requester_id=need.requester_id, supplier_id=row.association_id,
-            offer_id=row.offer_id, source=row.source, kind=need.kind, language=need.language,
-            headcount=p.headcount, stage=p.stage, distance_km=round(p.distance_km, 1),
-            reasons=_reasons(en, ja), committable=withheld is None,
+            key=f"n{need.id}:{p.supply_id}", need_id=need.id or 0, requester_id=need.requester_id,
+            supplier_id=row.association_id, offer_id=row.offer_id, source=row.source,
+            source_label=SOURCE_LABELS.get(row.source, Text(ja=row.source, en=row.source)), kind=need.kind,
+            language=need.language, requester=labels.association(need.requester_id),
+            supplier=labels.association(row.association_id), need=labels.need(need), headcount=p.headcount,
+            stage=p.stage, stage_label=STAGE_LABELS[p.stage], partner_rank=p.partner_rank,
+            distance_km=round(p.distance_km, 1), available_from=supply.available_from,
+            available_until=supply.available_until, reasons=_reasons(en, ja), committable=withheld is None,
             withheld_reason=_text(*withheld) if withheld else None))
-    unmet = [PlanUnmet(need_id=inputs.need_rows[u.need_id].id or 0,
-                       requester_id=inputs.need_rows[u.need_id].requester_id, headcount=u.headcount,
-                       code=u.code, reason=_text(u.reason_en, u.reason_ja)) for u in plan.unmet]
+    excluded = [pair for pair in inputs.declined if pair.excluded]
+    declined_by: dict[int, list[str]] = defaultdict(list)
+    for pair in excluded:
+        declined_by[pair.dispatch.need_id].append(pair.dispatch.supplier_id)
+    unmet = [_unmet(u, inputs.need_rows[u.need_id], labels, declined_by) for u in plan.unmet]
+    actions = existing_actions(proposals, inputs.replaced)
     notes: list[Text] = []
     held = [p for p in proposals if not p.committable]
     if held:
@@ -323,19 +354,100 @@ def _public(disaster: Disaster, agreement: Any, inputs: PlanInputs, plan: Plan, 
         notes.append(_text("Some proposals use standing capacity (registered in normal times, not yet confirmed "
                            "for this disaster): the association must offer before it can accept.",
                            "平常時登録の対応可能人数（未確認）による提案があります。受諾の前に申し出が必要です。"))
+    if excluded:
+        notes.append(_text(f"{len(excluded)} supporter–need pairs are left out because the supporter declined "
+                           "that need; they come back when the supporter offers again or someone puts them back.",
+                           f"辞退があった{len(excluded)}件の組み合わせは提案していません。支援協会が改めて申し出るか、"
+                           "担当者が計画に戻すと対象になります。"))
     committable = sum(1 for p in proposals if p.committable)
     totals = PlanTotals(
         open_needs=len(inputs.needs), people_asked=inputs.people_asked, people_fixed=inputs.people_fixed,
         people_pending=inputs.people_pending, people_to_plan=plan.covered + sum(u.headcount for u in plan.unmet),
         covered=plan.covered, unmet=sum(u.headcount for u in plan.unmet),
         cross_block_people=plan.cross_block_people, total_km=round(plan.total_km, 1),
-        proposals=len(proposals), committable_proposals=committable)
+        proposals=len(proposals), committable_proposals=committable,
+        stage1_people=sum(p.headcount for p in proposals if p.stage == 1),
+        stage2_people=sum(p.headcount for p in proposals if p.stage == 2),
+        new_proposals=sum(1 for p in proposals if p.committable and p.existing_dispatch_id is None),
+        kept=sum(1 for a in actions if a.action == "keep"),
+        replaced=sum(1 for a in actions if a.action == "replace"),
+        cancelled=sum(1 for a in actions if a.action == "cancel"))
     return PlanPublic(
         disaster_id=disaster.id or 0, mode=disaster.mode, committed=committed,
         cross_block_open=disaster.cross_block_open, counterpart_mode=bool(agreement.counterpart_mode),
         proposals=proposals, unmet=unmet, recommend_open_cross_block=plan.recommend_open_cross_block,
         recommendation=_recommendation(plan, disaster), totals=totals,
-        replaces=sorted(d.id or 0 for d in inputs.replaced), notes=notes, solve_ms=round(plan.solve_ms, 2))
+        replaces=sorted(a.dispatch.id or 0 for a in actions if a.action != "keep"), notes=notes,
+        solve_ms=round(plan.solve_ms, 2), version=plan_version(disaster, agreement, inputs, scope),
+        computed_at=utcnow(), partner_order=agreement.partner_order,
+        partner_order_label=PARTNER_ORDER_LABELS[agreement.partner_order],
+        existing=[_existing(a, inputs, labels) for a in actions],
+        declined_pairs=[declined_public(pair, labels, inputs.need_rows.get(need_key(pair.dispatch.need_id)),
+                                        can_release=actor is not None and policy.release_capacity(
+                                            actor, disaster, agreement=agreement, dispatch=pair.dispatch) is not None)
+                        for pair in excluded])
+
+
+def _unmet(unmet: Any, need: Need, labels: Labels, declined_by: dict[int, list[str]]) -> PlanUnmet:
+    """An unmet need in API form; supporters left out because they declined it are named in the reason."""
+    refs = [labels.association(a) for a in declined_by.get(need.id or 0, [])]
+    en, ja = unmet.reason_en, unmet.reason_ja
+    if refs:
+        en += (f" Not asked again: {', '.join(r.name_en for r in refs)} declined this need (until they offer "
+               "again or someone puts them back into plans).")
+        ja += (f"{'、'.join(r.name_ja for r in refs)}はこのニーズを辞退したため提案していません"
+               "（改めて申し出るか、担当者が計画に戻すまで）。")
+    return PlanUnmet(need_id=need.id or 0, requester_id=need.requester_id,
+                     requester=labels.association(need.requester_id), need=labels.need(need),
+                     headcount=unmet.headcount, code=unmet.code, reason=_text(en, ja), declined_by=refs)
+
+
+def _existing(item: ExistingAction, inputs: PlanInputs, labels: Labels) -> ExistingDispatch:
+    dispatch = item.dispatch
+    need = inputs.need_rows.get(need_key(dispatch.need_id))
+    return ExistingDispatch(
+        dispatch_id=dispatch.id or 0, need_id=dispatch.need_id, requester=labels.association(dispatch.requester_id),
+        supplier=labels.association(dispatch.supplier_id), need=labels.need(need) if need is not None else None,
+        headcount=dispatch.headcount, stage=dispatch.stage, proposed_at=dispatch.proposed_at, action=item.action,
+        action_label=ACTION_LABELS[item.action], replaced_by=item.replaced_by, kept_as=item.kept_as)
+
+
+def declined_public(pair: DeclinedPair, labels: Labels, need: Need | None, *, can_release: bool) -> DeclinedPairPublic:
+    """A declined pair in API form."""
+    dispatch, release = pair.dispatch, pair.release
+    lifted = pair.lifted_by
+    return DeclinedPairPublic(
+        dispatch_id=dispatch.id or 0, need_id=dispatch.need_id, requester=labels.association(dispatch.requester_id),
+        supplier=labels.association(dispatch.supplier_id), need=labels.need(need) if need is not None else None,
+        headcount=dispatch.headcount, declined_at=dispatch.answered_at, decline_reason=dispatch.decline_reason,
+        excluded=pair.excluded, lifted_by=lifted, lifted_label=LIFTED_LABELS[lifted] if lifted else None,
+        released_by_user_id=release.released_by_user_id if release else None,
+        released_by_association_id=release.released_by_association_id if release else None,
+        release_capacity=release.capacity if release else None, release_reason=release.reason if release else None,
+        released_at=release.released_at if release else None, can_release=can_release and pair.excluded)
+
+
+def plan_version(disaster: Disaster, agreement: Any, inputs: PlanInputs, scope: frozenset[str] | None) -> str:
+    """A digest of everything a plan and its commit depend on: the same state gives the same version, and a
+    commit given the dry run's version is refused if it changed (needs, offers, capacity, dispatches that
+    count, still-proposed dispatches, declined pairs, cross-block state, the agreement's matching rules)."""
+    state = {
+        "disaster": [disaster.id, disaster.mode, disaster.cross_block_open, sorted(disaster.affected_associations)],
+        "agreement": [str(agreement.source_file), agreement.meta.version, bool(agreement.counterpart_mode),
+                      agreement.partner_order],
+        "scope": None if scope is None else sorted(scope),
+        "needs": [[n.id, n.requester, n.kind, n.language, n.headcount, n.start.isoformat(), n.days, n.place,
+                   n.remote, inputs.need_rows[n.id].version] for n in inputs.needs],
+        "supplies": [[s.id, s.association_id, sorted(s.languages), sorted(s.kinds), s.headcount,
+                      s.available_from.isoformat() if s.available_from else None,
+                      s.available_until.isoformat() if s.available_until else None] for s in inputs.supplies],
+        "fixed": sorted([f.need_id, f.supply_id, f.headcount] for f in inputs.fixed),
+        "replaced": sorted([d.id, d.version] for d in inputs.replaced),
+        "excluded": sorted([p.dispatch.id, p.dispatch.need_id, p.dispatch.supplier_id]
+                           for p in inputs.declined if p.excluded),
+        "pending": inputs.people_pending,
+    }
+    return hashlib.sha256(json.dumps(state, sort_keys=True, default=str).encode()).hexdigest()[:24]
 
 
 def make_plan(session: Session, *, disaster_id: int, actor: User, agreement: Any | None = None) -> PlanResult:
@@ -347,24 +459,34 @@ def make_plan(session: Session, *, disaster_id: int, actor: User, agreement: Any
         scope = policy.plan_scope(actor, disaster)
         inputs = gather_inputs(session, disaster=disaster, agreement=agreement, scope=scope)
         plan = _solve(inputs, agreement=agreement, disaster=disaster)
-        return PlanResult(_public(disaster, agreement, inputs, plan, scope, committed=False))
+        return PlanResult(_public(disaster, agreement, inputs, plan, scope, committed=False, actor=actor))
     finally:
         session.rollback()  # end the read transaction at once (on SQLite it holds the write lock)
 
 
 def commit_plan(session: Session, *, disaster_id: int, actor: User, agreement: Any | None = None,
-                now: datetime | None = None, via: str = "api") -> PlanResult:
-    """Plan and create the committable proposals as `proposed` dispatches, cancelling the still-proposed
-    dispatches they replace, all in one transaction with their events (never partially)."""
+                now: datetime | None = None, via: str = "api", version: str | None = None,
+                selection: list[str] | None = None) -> PlanResult:
+    """Plan and commit, all in one transaction with the events (never partially): create the proposals as
+    `proposed` dispatches, keep still-proposed dispatches the plan proposes again unchanged, cancel the ones
+    it replaces (docs/matching.md, "Commit: all, or a selection").
+
+    Commits of one disaster run one at a time (the disaster row is locked). `version` (the dry run's):
+    Conflict when the state changed since. `selection` (proposal keys, needs `version`): commit only those,
+    cancelling only the proposed dispatches they replace."""
     try:
-        return _commit(session, disaster_id=disaster_id, actor=actor, agreement=agreement, now=now, via=via)
+        return _commit(session, disaster_id=disaster_id, actor=actor, agreement=agreement, now=now, via=via,
+                       version=version, selection=selection)
     except BaseException:
         session.rollback()
         raise
 
 
 def _commit(session: Session, *, disaster_id: int, actor: User, agreement: Any | None, now: datetime | None,
-            via: str) -> PlanResult:
+            via: str, version: str | None, selection: list[str] | None) -> PlanResult:
+    if selection is not None and version is None:
+        raise Invalid("version: a selection needs the version of the dry run it was chosen from",
+                      "version：選択して確定するには、その試算の version が必要です", field="version")
     # The disaster row is locked first (FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE serialises
     # writers already), so two commits of the same disaster's plan run one after the other.
     disaster = get_open_disaster(session, disaster_id, lock=True)
@@ -373,31 +495,80 @@ def _commit(session: Session, *, disaster_id: int, actor: User, agreement: Any |
     scope = policy.plan_scope(actor, disaster)
     inputs = gather_inputs(session, disaster=disaster, agreement=agreement, scope=scope)
     plan = _solve(inputs, agreement=agreement, disaster=disaster)
-    public = _public(disaster, agreement, inputs, plan, scope, committed=True)
+    public = _public(disaster, agreement, inputs, plan, scope, committed=True, actor=actor)
+    if version is not None and version != public.version:
+        raise Conflict("version: the situation changed since this plan was made: plan again and check the new "
+                       "preview",
+                       "version：この計画の作成後に状況が変わりました。もう一度計画し、新しい内容を確認してください",
+                       field="version", details={"version": public.version})
+    chosen = _chosen(public.proposals, selection)
+    keys = {p.key for p in chosen}
+    actions = {item.dispatch_id: item for item in public.existing}
+    replaced = [d for d in inputs.replaced if actions[d.id or 0].action != "keep" and (
+        selection is None or keys.intersection(actions[d.id or 0].replaced_by))]
+    new = [p for p in chosen if p.existing_dispatch_id is None]
     when = now or utcnow()
-
-    committable = [p for p in public.proposals if p.committable]
     created, cancelled = replace_proposals(
-        session, disaster=disaster, replaced=inputs.replaced, actor=actor, now=when, proposals=[Proposal(
+        session, disaster=disaster, replaced=replaced, actor=actor, now=when, proposals=[Proposal(
             need_id=p.need_id, requester_id=p.requester_id, supplier_id=p.supplier_id, offer_id=p.offer_id,
             headcount=p.headcount, stage=p.stage, distance_km=p.distance_km,
             reasons=[*(r.model_dump() for r in p.reasons), {"en": PLAN_REASON[0], "ja": PLAN_REASON[1]}])
-            for p in committable])
-    for proposal, dispatch in zip(committable, created, strict=True):
+            for p in new])
+    for proposal, dispatch in zip(new, created, strict=True):
         proposal.dispatch_id = dispatch.id
-    record_event(session, type="plan.committed", entity="plan", entity_id=disaster.id or 0,
-                 disaster_id=disaster.id, mode=disaster.mode, actor_user_id=actor.id,
-                 actor_association_id=actor.association_id,
-                 associations=sorted({a for d in [*created, *cancelled]
-                                      for a in dispatch_policy.event_readers(disaster, d)}),
-                 payload={"via": via, "totals": public.totals.model_dump(),
-                          "dispatch_ids": [d.id for d in created], "cancelled_ids": [d.id for d in cancelled],
-                          "recommend_open_cross_block": public.recommend_open_cross_block,
-                          "cross_block_open": disaster.cross_block_open,
-                          "unmet": [u.model_dump() for u in public.unmet]})
+    for proposal in chosen:
+        if proposal.existing_dispatch_id is not None:
+            proposal.dispatch_id = proposal.existing_dispatch_id
+    public.selected = selection
+    # A commit that changes nothing (everything kept) writes nothing: nobody is told the same thing twice.
+    if created or cancelled:
+        record_event(session, type="plan.committed", entity="plan", entity_id=disaster.id or 0,
+                     disaster_id=disaster.id, mode=disaster.mode, actor_user_id=actor.id,
+                     actor_association_id=actor.association_id,
+                     associations=sorted({a for d in [*created, *cancelled]
+                                          for a in dispatch_policy.event_readers(disaster, d)}),
+                     payload={"via": via, "totals": public.totals.model_dump(), "version": public.version,
+                              "selected": selection, "dispatch_ids": [d.id for d in created],
+                              "kept_ids": [p.existing_dispatch_id for p in chosen if p.existing_dispatch_id],
+                              "cancelled_ids": [d.id for d in cancelled],
+                              "recommend_open_cross_block": public.recommend_open_cross_block,
+                              "cross_block_open": disaster.cross_block_open,
+                              "unmet": [u.model_dump(mode="json") for u in public.unmet]})
     session.flush()
     for dispatch in [*created, *cancelled]:
         session.expunge(dispatch)
     session.commit()
     return PlanResult(public, created)
 
+
+def _chosen(proposals: list[PlanProposal], selection: list[str] | None) -> list[PlanProposal]:
+    """The proposals a commit creates or keeps: every committable one, or exactly the selected keys
+    (unknown keys are Invalid, withheld ones Forbidden)."""
+    if selection is None:
+        return [p for p in proposals if p.committable]
+    by_key = {p.key: p for p in proposals}
+    unknown = sorted({k for k in selection if k not in by_key})
+    if unknown:
+        raise Invalid(f"proposals: no proposal {', '.join(unknown)} in this plan",
+                      f"proposals：この計画に提案 {'、'.join(unknown)} はありません", field="proposals",
+                      details={"unknown": unknown})
+    wanted = [by_key[k] for k in dict.fromkeys(selection)]
+    held = [p for p in wanted if not p.committable]
+    if held:
+        reason = held[0].withheld_reason or Text(en="not committable", ja="確定できません")
+        raise Forbidden(f"proposals: {held[0].key} cannot be committed by you: {reason.en}",
+                        f"proposals：{held[0].key} は確定できません：{reason.ja}", field="proposals",
+                        details={"withheld": [p.key for p in held]})
+    return wanted
+
+
+def release_declined(session: Session, *, disaster_id: int, dispatch_id: int, actor: User, reason: str,
+                     agreement: Any | None = None, via: str = "api") -> DeclinedPairPublic:
+    """Put a declined (need, supporter) pair back into plans, with the reason (audited)."""
+    agreement = agreement or current_agreement()
+    pair = release_pair(session, disaster_id=disaster_id, dispatch_id=dispatch_id, actor=actor, reason=reason,
+                        agreement=agreement, via=via)
+    need = session.get(Need, pair.dispatch.need_id)
+    public = declined_public(pair, Labels(agreement), need, can_release=False)
+    session.rollback()  # end the read transaction
+    return public

@@ -19,7 +19,16 @@ from ortools.graph.python import max_flow, min_cost_flow
 
 from coordinator.matching.explain import Explainer, explain_unmet
 from coordinator.matching.instance import Instance, build_instance, distinct, group_min
-from coordinator.matching.types import PARTNER_ORDERS, Arc, Fixed, MatchingInputError, NeedInput, Plan, SupplyInput
+from coordinator.matching.types import (
+    PARTNER_ORDERS,
+    Arc,
+    Fixed,
+    MatchingInputError,
+    Names,
+    NeedInput,
+    Plan,
+    SupplyInput,
+)
 
 # Travel is costed in integer units; 10 units per km (0.1 km) first, coarser only if the weights
 # would not fit in int64 for a very large instance (see `_choose_weights`).
@@ -41,6 +50,7 @@ def solve(
     fixed: Iterable[Fixed] = (),
     counterpart_mode: bool = False,
     partner_order: str = "strict",
+    names: Names | None = None,
 ) -> Plan:
     """Solve the matching optimally in strict priority and explain every proposal and unmet need.
 
@@ -88,13 +98,14 @@ def solve(
     flows = _optimise(inst, usable, leads, applied)
 
     carrying = np.flatnonzero(flows > 0)
-    proposals = Explainer(inst, leads, ranks, partner_order).proposals(usable[carrying], flows[carrying])
+    explainer = Explainer(inst, leads, ranks, partner_order, names or Names())
+    proposals = explainer.proposals(usable[carrying], flows[carrying])
     n_needs, n_supplies = len(inst.needs), len(inst.supplies)
     covered_by_need = np.bincount(inst.arc_need[usable], weights=flows, minlength=n_needs).astype(np.int64)
     used_by_supply = np.bincount(inst.arc_supply[usable], weights=flows, minlength=n_supplies).astype(np.int64)
     covered = int(covered_by_need.sum())
     missing = inst.need_left - covered_by_need
-    unmet = explain_unmet(inst, missing, inst.supply_left - used_by_supply, cross_block_open)
+    unmet = explain_unmet(inst, missing, inst.supply_left - used_by_supply, cross_block_open, names or Names())
 
     recommend = False
     if not cross_block_open and unmet and bool((inst.arc_stage == 2).any()):

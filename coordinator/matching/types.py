@@ -6,6 +6,7 @@ and `solver` (kept apart so that none of them imports another only for its types
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -81,6 +82,20 @@ class Fixed:
     headcount: int
 
 
+def _same(value: str) -> tuple[str, str]:
+    return value, value
+
+
+@dataclass(frozen=True)
+class Names:
+    """How explanations name associations, languages and kinds: each function gives (English, Japanese).
+    The default is the ids themselves; the service passes the agreement's names."""
+
+    association: Callable[[str], tuple[str, str]] = _same
+    language: Callable[[str], tuple[str, str]] = _same
+    kind: Callable[[str], tuple[str, str]] = _same
+
+
 @dataclass(frozen=True)
 class Proposal:
     """One line of the plan: this supply sends this many people to this need, and why."""
@@ -93,6 +108,7 @@ class Proposal:
     distance_km: float
     reasons_en: tuple[str, ...]
     reasons_ja: tuple[str, ...]
+    partner_rank: int | None = None
 
 
 @dataclass(frozen=True)

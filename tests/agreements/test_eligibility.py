@@ -92,7 +92,16 @@ def test_without_place_distance_is_from_the_requester(agreement: Agreement) -> N
     first = result.eligible[0]
     assert first.distance_km == pytest.approx(geo.association_distance_km("pref_ishikawa", first.association_id),
                                               abs=0.05)
-    assert "from the requester pref_ishikawa" in first.reasons_en[1]
+    # Names beside ids, not bare codes (issue 14: people read these reasons).
+    assert "from the requester pref_ishikawa (Ishikawa" in first.reasons_en[1]
+    assert "要請元 石川県国際交流協会（pref_ishikawa） から" in first.reasons_ja[1]
+
+
+def test_with_place_the_reason_names_the_municipality(agreement: Agreement) -> None:
+    result = eligible_supporters(agreement, requester="pref_ishikawa", kind="centre_staff", language="en",
+                                 place=WAJIMA, affected={"pref_ishikawa"}, cross_block_open=False)
+    assert f"from the place 輪島市 ({WAJIMA})" in result.eligible[0].reasons_en[1]
+    assert f"支援場所 輪島市（{WAJIMA}）から" in result.eligible[0].reasons_ja[1]
 
 
 def test_capabilities_are_checked_when_known(agreement: Agreement) -> None:

@@ -167,11 +167,15 @@ def test_who_may_plan_and_what_a_block_coordinator_may_commit(world: PlanWorld, 
     assert "secretariat" in held["withheld_reason"]["en"] and held["withheld_reason"]["ja"]
     assert any("secretariat" in n["en"] for n in plan["notes"])
     assert dispatch_count(engine) == 1
-    # The secretariat commits the stage-2 line; the coordinator's stage-1 dispatch stays (it is in scope
-    # of the secretariat too, so it is replaced by an identical new proposal).
+    # The secretariat commits the stage-2 line; the coordinator's stage-1 dispatch stays as it is: the plan
+    # proposes it again unchanged, so it is kept (not cancelled and proposed again).
     second = world.plan(commit=True)
     assert {(p["need_id"], p["stage"]) for p in second["proposals"]} == {(inside["id"], 1), (nepali["id"], 2)}
-    assert second["replaces"] == [by_need[inside["id"]]["dispatch_id"]]
+    assert second["replaces"] == []
+    kept = next(p for p in second["proposals"] if p["need_id"] == inside["id"])
+    assert kept["existing_dispatch_id"] == kept["dispatch_id"] == by_need[inside["id"]]["dispatch_id"]
+    assert [e["action"] for e in second["existing"]] == ["keep"]
+    assert dispatch_count(engine) == 2
 
 
 def test_replan_after_decline_and_new_need_keeps_committed_dispatches(world: PlanWorld) -> None:
@@ -193,24 +197,28 @@ def test_replan_after_decline_and_new_need_keeps_committed_dispatches(world: Pla
     second_need = world.need(language="vi", headcount=1, kind="translation")
     replan = world.plan(world.coordinator)
     assert replan["totals"]["people_fixed"] == toyama_people
-    # Only the uncovered remainder is planned: Fukui's declined people are free again.
+    # Only the uncovered remainder is planned. Fukui declined the first need, so it is not proposed for it
+    # again (issue 12 item 11): only Toyama's spare people go there, the rest is unmet and says why.
     planned = {(p["need_id"], p["supplier_id"]): p["headcount"] for p in replan["proposals"]}
-    assert sum(v for (n, _), v in planned.items() if n == first_need["id"]) == 3 - toyama_people
-    assert sum(v for (n, _), v in planned.items() if n == second_need["id"]) == 1
-    assert all(s in (TOYAMA, FUKUI) for (_, s) in planned)
-    assert sum(v for (_, s), v in planned.items() if s == TOYAMA) <= 2 - toyama_people
+    assert (first_need["id"], FUKUI) not in planned
+    assert planned.get((first_need["id"], TOYAMA), 0) == 2 - toyama_people
+    (unmet,) = replan["unmet"]
+    assert unmet["need_id"] == first_need["id"] and unmet["headcount"] == 1
+    assert [a["id"] for a in unmet["declined_by"]] == [FUKUI] and "declined" in unmet["reason"]["en"]
+    assert planned[(second_need["id"], FUKUI)] == 1
+    assert [p["dispatch_id"] for p in replan["declined_pairs"]] == [fukui]
     committed = world.plan(world.coordinator, commit=True)
     assert committed["replaces"] == []
     assert world.state_of(toyama) == "en_route" and world.state_of(fukui) == "declined"
 
-    # A later plan replaces the still-proposed dispatches of the one before, with events.
+    # Committing again with nothing changed keeps every still-proposed dispatch: no cancel, no new proposal.
+    events_before = len(world.events())
     again = world.plan(world.coordinator, commit=True)
     earlier = sorted(p["dispatch_id"] for p in committed["proposals"])
-    assert again["replaces"] == earlier
-    assert all(world.state_of(d) == "cancelled" for d in earlier)
-    assert world.state_of(toyama) == "en_route"
-    cancelled = [e for e in world.events() if e["type"] == "dispatch.cancelled"]
-    assert sorted(int(e["entity_id"]) for e in cancelled) == earlier
+    assert again["replaces"] == [] and sorted(p["dispatch_id"] for p in again["proposals"]) == earlier
+    assert {e["action"] for e in again["existing"]} == {"keep"}
+    assert all(world.state_of(d) == "proposed" for d in earlier)
+    assert len(world.events()) == events_before
 
 
 def test_pending_requests_are_not_planned_twice(world: PlanWorld) -> None:

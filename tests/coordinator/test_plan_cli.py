@@ -112,3 +112,40 @@ def test_solver_input_errors_become_invalid_with_field_in_both_languages() -> No
         _solve(inputs, agreement=load_agreement(), disaster=disaster)
     assert caught.value.field == "needs.id"
     assert caught.value.message_en != caught.value.message_ja and caught.value.message_ja
+
+
+def test_release_puts_a_declined_pair_back_as_the_secretariat(demo_database: tuple[str, int]) -> None:
+    from sqlmodel import select
+
+    from coordinator.auth.models import User
+    from coordinator.dispatches.models import Dispatch
+    from coordinator.dispatches.service import transition_dispatch
+
+    url, disaster_id = demo_database
+    engine = make_engine(url)
+    with Session(engine, expire_on_commit=False) as session:
+        dispatch = session.exec(select(Dispatch).where(Dispatch.state == "requested")).first()
+        assert dispatch is not None, "the demo has a request waiting for an answer"
+        supplier = session.exec(select(User).where(User.association_id == dispatch.supplier_id)).first()
+        assert supplier is not None
+    with Session(engine, expire_on_commit=False) as session:
+        transition_dispatch(session, dispatch_id=dispatch.id or 0, action="decline", actor=supplier,
+                            reason="通訳者が体調不良 / interpreters ill")
+    engine.dispose()
+    shown = CliRunner().invoke(app, ["plan", str(disaster_id)])
+    assert f"dispatch {dispatch.id}: need {dispatch.need_id}" in shown.output and "interpreters ill" in shown.output
+
+    refused = CliRunner().invoke(app, ["plan", str(disaster_id), "--release", str(dispatch.id)])
+    assert refused.exit_code == 2 and "--reason" in refused.output
+    result = CliRunner().invoke(app, ["plan", str(disaster_id), "--release", str(dispatch.id), "--reason", "回復"])
+    assert result.exit_code == 0, result.output
+    assert "back in plans" in result.output
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        row = connection.execute(text("SELECT capacity, reason, released_by_user_id FROM declined_pair_release")).one()
+        payload = connection.execute(text("SELECT payload FROM event WHERE type = 'plan.pair_released'")).scalar_one()
+    engine.dispose()
+    assert tuple(row) == ("secretariat", "回復", None)
+    payload = json.loads(payload) if isinstance(payload, str) else payload
+    assert payload["via"] == "cli" and payload["dispatch_id"] == dispatch.id
+    assert f"dispatch {dispatch.id}:" not in CliRunner().invoke(app, ["plan", str(disaster_id)]).output

@@ -100,3 +100,12 @@ def test_candidate_vectors_give_the_same_arcs_and_plan_as_candidate_objects() ->
     for cross_block_open in (False, True):
         assert solve(needs, supplies, from_vectors, cross_block_open=cross_block_open).proposals == solve(
             needs, supplies, list(from_objects), cross_block_open=cross_block_open).proposals
+
+
+def test_excluded_need_association_pairs_get_no_arc() -> None:
+    needs = [need("n1"), need("n2")]
+    supplies = [supply("a1", "a"), supply("a2", "a"), supply("b1", "b")]
+    everyone = [candidate("a"), candidate("b")]
+    arcs = build_arcs(needs, supplies, lambda _: everyone, excluded={("n1", "a"), ("n9", "b")})
+    assert [(x.need_id, x.supply_id) for x in arcs] == [("n1", "b1"), ("n2", "a1"), ("n2", "a2"), ("n2", "b1")]
+    assert len(build_arcs(needs, supplies, lambda _: everyone)) == 6
