@@ -6,7 +6,7 @@ situation report and the plan page show the same words.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from coordinator.auth.models import User
@@ -20,7 +20,9 @@ def iso(moment: datetime | None) -> str | None:
     """A stored (naive UTC or aware) time as ISO 8601 with Z, for pages to show in JST."""
     if moment is None:
         return None
-    return moment.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.isoformat(timespec="seconds") + "Z"
 
 
 def _names(association_id: str | None) -> dict[str, str]:
