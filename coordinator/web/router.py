@@ -312,11 +312,13 @@ def association_home(request: Request, session: SessionDep, user: OptionalUser) 
     mine = user.association_id if user.role == ROLE_STAFF else None
     waiting = waiting_requests(session, actor=user, disasters=[*live, *drills], names=names, t=t) if mine else []
     _end_read(session)
+    # The count of what waits for us in the tab title (the to-do API's count replaces it once it is served).
+    title = (f"({len(waiting)}) " if waiting else "") + t("association.title")
     return render(
         request,
         "association_home.html",
         user=user,
-        title=t("association.title"),
+        title=title,
         live=live,
         drills=drills,
         mine=mine,

@@ -75,3 +75,23 @@ def staff_world(engine: Engine) -> StaffWorld:
             transition_dispatch(session, dispatch_id=dispatch.id, action=action, actor=users["coordinator"])
         logins = {key: user.login for key, user in users.items()}
     return StaffWorld(disaster_id=disaster.id, need_id=need.id, dispatch_id=dispatch.id, logins=logins)
+
+
+def another_request(engine: Engine, world: StaffWorld) -> int:
+    """A second need of Ishikawa, requested from Toyama by the block coordinator; returns the dispatch id."""
+    from sqlmodel import select
+
+    from coordinator.auth.models import User
+
+    with Session(engine, expire_on_commit=False) as session:
+        users = {u.login: u for u in session.exec(select(User))}
+        ishikawa, coordinator = users[world.logins[ISHIKAWA]], users[world.logins["coordinator"]]
+        need = create_need(session, disaster_id=world.disaster_id, actor=ishikawa, data=NeedCreate(
+            requester_id=ISHIKAWA, kind="centre_staff", language="vi", headcount=1, start=date.today(), days=3))
+        assert need.id is not None
+        dispatch = propose_dispatch(session, disaster_id=world.disaster_id, actor=coordinator,
+                                    data=DispatchCreate(need_id=need.id, supplier_id=TOYAMA, headcount=1))
+        assert dispatch.id is not None
+        for action in ("approve", "request"):
+            transition_dispatch(session, dispatch_id=dispatch.id, action=action, actor=coordinator)
+        return dispatch.id

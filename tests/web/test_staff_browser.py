@@ -3,19 +3,29 @@ Toyama and Fukui (supporters), at 375x800 and 1366x900."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import text
 
 from coordinator.db import make_engine
+from tests.conftest import ROOT
+from tests.coordinator.conftest import ServerProcess
 from tests.web.conftest import PageProblems, screenshot, sign_in
-from tests.web.staff_world import StaffWorld, staff_world
+from tests.web.staff_world import StaffWorld, another_request, staff_world
 
 pytestmark = pytest.mark.browser
 PHONE, DESK = (375, 800), (1366, 900)
+
+
+staff_server_processes: list[ServerProcess] = []
 
 
 @pytest.fixture
@@ -27,6 +37,7 @@ def staff_server(live_db_url: str, server_factory: Callable[..., Any]) -> tuple[
     finally:
         engine.dispose()
     server = server_factory(live_db_url, env={"OUEN_LIVE_HEARTBEAT_SECONDS": "1"})
+    staff_server_processes.append(server)
     return server.base_url, world, live_db_url
 
 
@@ -177,4 +188,187 @@ def test_fukui_sees_the_open_need_of_its_block_and_offers_against_it(
     page.goto(f"{base}/disasters/{world.disaster_id}")
     page.wait_for_selector("body[data-ready='1']")
     assert "福井県国際交流協会から見える範囲" in page.locator("#scope-note").inner_text()
+    assert problems.problems == []
+
+
+def _need_form(page: Any, kind: str = "translation") -> None:
+    form = page.locator("#need-form")
+    form.get_by_label("支援の種類").select_option(kind)
+    form.get_by_label("言語", exact=True).select_option("en")
+    form.get_by_label("人数").fill("2")
+    page.locator("#need-start").fill(page.evaluate("staff.todayJst()"))
+
+
+def _restart_on(server: ServerProcess, base: str) -> None:
+    """Start the stopped server again on the same address (same origin: same outbox and service worker)."""
+    port = int(base.rsplit(":", 1)[1])
+    env = {**os.environ, **server.env, "OUEN_DATABASE_URL": server.db_url}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    with server.log_path.open("ab") as log:
+        server.process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "coordinator.app:create_app", "--factory", "--host", "127.0.0.1",
+             "--port", str(port), "--log-level", "warning"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    for _ in range(600):
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise RuntimeError(server.log())
+
+
+def test_a_need_typed_offline_is_kept_and_sent_once_when_the_connection_returns(
+        staff_server: tuple[str, StaffWorld, str], new_context: Callable[..., Any], problems: PageProblems) -> None:
+    base, world, db_url = staff_server
+    server = next(s for s in staff_server_processes if s.base_url == base)
+    context, page = new_context(*PHONE)
+    sign_in(page, base, world.logins["pref_ishikawa"], then=f"/disasters/{world.disaster_id}/association")
+    page.wait_for_selector("body[data-ready='1']")
+    assert page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.reload()  # now under the service worker's control: this visit is kept for opening offline
+    page.wait_for_selector("body[data-ready='1']")
+    assert page.evaluate("Boolean(navigator.serviceWorker.controller)")
+    before = count(db_url, "SELECT COUNT(*) FROM need")
+
+    # No connection at all: the phone is offline and the server cannot be reached either.
+    server.stop()
+    context.set_offline(True)
+    _need_form(page)
+    page.locator("#need-form").get_by_role("button", name="登録する").click()
+    page.wait_for_selector("#outbox-state:not([hidden])")
+    assert "送信待ち 1 件" in page.locator("#outbox-state").inner_text()
+    assert "送信待ち" in page.locator("#action-message").inner_text()
+    screenshot(page, "staff-offline-waiting-375")
+    # The page opens without a connection (service worker), still holding what waits to be sent.
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    assert page.locator("#outbox-state").inner_text().startswith("送信待ち 1 件")
+    assert page.locator(f"#my-needs article[data-need-id='{world.need_id}']").count() == 1  # the last copy
+    assert count(db_url, "SELECT COUNT(*) FROM need") == before
+
+    _restart_on(server, base)
+    context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    page.wait_for_selector("body[data-outbox='0']")
+    page.evaluate("staff.flush(); window.dispatchEvent(new Event('online'))")  # a second nudge sends nothing more
+    assert count(db_url, "SELECT COUNT(*) FROM need") == before + 1
+    assert count(db_url, "SELECT COUNT(*) FROM idempotency_key") == 1
+
+
+def test_an_answer_lost_on_the_way_back_is_not_repeated(
+        staff_server: tuple[str, StaffWorld, str], new_context: Callable[..., Any], problems: PageProblems) -> None:
+    base, world, db_url = staff_server
+    _, page = new_context(*PHONE)
+    sign_in(page, base, world.logins["pref_ishikawa"], then=f"/disasters/{world.disaster_id}/association")
+    page.wait_for_selector("body[data-ready='1']")
+    before = count(db_url, "SELECT COUNT(*) FROM need")
+    lost = []
+
+    def lose_the_answer(route: Any) -> None:
+        if route.request.method == "POST" and not lost:
+            route.fetch()  # the server gets the request and commits it ...
+            lost.append(route.request.headers["idempotency-key"])
+            route.abort("connectionreset")  # ... but the answer never reaches the phone
+        else:
+            route.continue_()
+
+    page.route(f"**/api/v1/disasters/{world.disaster_id}/needs", lose_the_answer)
+    _need_form(page)
+    page.locator("#need-form").get_by_role("button", name="登録する").click()
+    page.wait_for_selector("#outbox-state:not([hidden])")
+    assert count(db_url, "SELECT COUNT(*) FROM need") == before + 1
+    page.evaluate("staff.flush()")  # the repeat carries the same key: answered from the first request
+    page.wait_for_selector("body[data-outbox='0']")
+    assert count(db_url, "SELECT COUNT(*) FROM need") == before + 1
+    assert [p for p in problems.problems if "ERR_CONNECTION_RESET" not in p and "connectionreset" not in p] == []
+
+
+def test_a_silent_live_link_is_called_stale_not_only_a_dead_one(
+        staff_server: tuple[str, StaffWorld, str], new_context: Callable[..., Any], problems: PageProblems) -> None:
+    base, world, _ = staff_server
+    _, page = new_context(*PHONE)
+    silent = {"on": False}
+
+    def relay(ws: Any) -> None:
+        server = ws.connect_to_server()
+        server.on_message(lambda message: None if silent["on"] else ws.send(message))
+        ws.on_message(lambda message: server.send(message))
+
+    page.route_web_socket("**/api/v1/live", relay)
+    sign_in(page, base, world.logins["pref_toyama"], then=f"/disasters/{world.disaster_id}/association")
+    page.wait_for_selector("#live-status[data-state='live']")
+    assert page.locator("#stale-warning").is_hidden()
+    silent["on"] = True  # the socket stays open, but nothing comes through (a weak link, not a closed one)
+    page.wait_for_selector("#stale-warning:not([hidden])")
+    assert page.locator("#live-status").get_attribute("data-state") == "stale"
+    screenshot(page, "staff-stale-375")
+    silent["on"] = False
+    page.wait_for_selector("#stale-warning[hidden]", state="attached")
+    assert problems.problems == []
+
+
+def test_toyama_home_says_what_to_do_and_keeps_its_contacts(
+        staff_server: tuple[str, StaffWorld, str], new_context: Callable[..., Any], problems: PageProblems) -> None:
+    base, world, db_url = staff_server
+    context, page = new_context(*PHONE)
+    context.grant_permissions(["notifications"])
+    # The browser's Notification API is the boundary: record what the page asks it to show.
+    page.add_init_script("""window.__notified = [];
+      window.Notification = class { constructor(title) { window.__notified.push(title);
+          document.documentElement.dataset.notified = title; }
+        static get permission() { return 'granted'; }
+        static requestPermission() { return Promise.resolve('granted'); } };""")
+    sign_in(page, base, world.logins["pref_toyama"], then="/association")
+    page.wait_for_selector("body[data-ready='1']")
+    assert page.title().startswith("(1) ")
+    waiting = page.locator("#waiting").inner_text()
+    assert "石川県国際交流協会 からの要請（3人）に回答してください" in waiting and "JST" in waiting
+    page.get_by_role("button", name="音・通知をオンにする").click()
+    assert page.locator("#notify-toggle").get_attribute("aria-pressed") == "true"
+    # Contacts: the list from peacetime, edited and reordered, every problem beside its field.
+    rows = page.locator("#contacts-list > li")
+    assert rows.first.locator("input[name=name]").input_value() == "立山 次郎"
+    page.get_by_role("button", name="連絡先を追加").click()
+    rows.nth(1).locator("input[name=name]").fill("呉羽 三郎")
+    rows.nth(1).locator("input[name=phone]").fill("でんわ")
+    problems.allowed_statuses.add(422)
+    page.get_by_role("button", name="連絡先を保存").click()
+    page.wait_for_selector("#contacts-list [data-field='contacts.1.phone'] .field-error:not(:empty)")
+    rows.nth(1).locator("input[name=phone]").fill("０９０－１１１１－２２２２")
+    rows.nth(1).get_by_role("button", name="上へ").click()
+    page.get_by_role("button", name="連絡先を保存").click()
+    page.wait_for_selector("#action-message:has-text('連絡先を保存しました')")
+    assert count(db_url, "SELECT COUNT(*) FROM association_contact WHERE association_id = 'pref_toyama' "
+                         "AND position = 0 AND name = '呉羽 三郎' AND phone = '090-1111-2222'") == 1
+    fits(page, 375)
+    screenshot(page, "staff-home-toyama-375")
+    # A new request while the association page is open: a sound and a notification.
+    page.goto(f"{base}/disasters/{world.disaster_id}/association")
+    page.wait_for_selector("#live-status[data-state='live']")
+    engine = make_engine(db_url)
+    try:
+        another_request(engine, world)
+    finally:
+        engine.dispose()
+    page.wait_for_selector("html[data-notified]", state="attached", timeout=20_000)
+    assert page.evaluate("window.__notified")[0] == "新しい応援要請が届きました"
+    assert page.title().startswith("(2) ")
+    assert problems.problems == []
+
+
+@pytest.mark.parametrize("who", ["pref_ishikawa", "pref_toyama", "pref_fukui"])
+def test_every_staff_page_in_english_has_no_raw_key_and_fits(
+        staff_server: tuple[str, StaffWorld, str], new_context: Callable[..., Any], problems: PageProblems,
+        who: str) -> None:
+    base, world, _ = staff_server
+    _, page = new_context(*PHONE)
+    sign_in(page, base, world.logins[who], then="/association")
+    page.goto(f"{base}/lang/en?next=/association")
+    for path in ("/association", f"/disasters/{world.disaster_id}/association"):
+        page.goto(base + path)
+        page.wait_for_selector("body[data-ready='1']")
+        body = page.locator("body").inner_text()
+        assert "⟦" not in body and not re.search(r"\bstaff\.[a-z_]+\b", body), path
+        fits(page, 375)
+        screenshot(page, f"staff-en-{who}-{path.strip('/').replace('/', '-')}")
     assert problems.problems == []
