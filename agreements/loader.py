@@ -250,6 +250,9 @@ def _check_catalogue(file: str, parsed: _AgreementFile) -> None:
     if cost.default not in cost.allowed:
         _fail(file, "cost.default", f"{cost.default!r} is not in cost.allowed",
               f"既定の精算方法 {cost.default!r} が cost.allowed にありません")
+    if cost.confirm_above_yen_per_person_day is not None and not cost.confirm_source:
+        _fail(file, "cost.confirm_source", 'name the source of confirm_above_yen_per_person_day or say "assumption"',
+              "confirm_above_yen_per_person_day の出典（または \"assumption\"）を書いてください")
     rotation = parsed.rotation
     if not rotation.min_days <= rotation.default_days <= rotation.max_days:
         _fail(file, "rotation.default_days",
@@ -281,6 +284,8 @@ def _build(file: str, parsed: _AgreementFile) -> Agreement:
     if parsed.bulletins is not None:
         sources.update({f"bulletins.{name}": getattr(parsed.bulletins, name).source
                         for name in ("earthquake", "tsunami", "weather")})
+    if parsed.cost.confirm_source:
+        sources["cost.confirm_above_yen_per_person_day"] = parsed.cost.confirm_source
     return Agreement(
         meta=parsed.meta, blocks=parsed.blocks, secretariat=parsed.secretariat, stages=parsed.stages,
         kinds=parsed.kinds, languages=parsed.languages, rotation=parsed.rotation, cost=parsed.cost,

@@ -158,6 +158,10 @@ class CostPolicy(Rule):
 
     default: CostSettlement
     allowed: tuple[CostSettlement, ...]
+    # An expected cost above this per person-day asks the supporter to confirm it and waits for the
+    # requester's agreement before it binds them (issue 12 item 2); None turns the check off.
+    confirm_above_yen_per_person_day: Annotated[int, Field(ge=1)] | None = None
+    confirm_source: NonEmpty | None = None
 
 
 class RequestsRule(Rule):

@@ -35,6 +35,7 @@ DOMAIN_ROUTERS = (
     "coordinator.sitreps.router",
     "coordinator.bulletins.router",
     "coordinator.contacts.router",
+    "coordinator.todo.router",
 )
 
 # FastAPI's own /docs page loads Swagger UI from a CDN; this one is self-contained so it works offline.

@@ -90,6 +90,10 @@ _JA_BY_TYPE = {
     "datetime_parsing": "日時を ISO 8601 の形式で入力してください",
     "literal_error": "次のいずれかを指定してください：{expected}",
     "enum": "次のいずれかを指定してください：{expected}",
+    "blank": "空白だけの値は入力できません",
+    "too_many_vertices": "区域の点が多すぎます（{points}点。上限は{limit}点です。図形を簡略化してください）",
+    "too_deep": "GeoJSON の入れ子が深すぎます",
+    "nul_character": "NUL文字（\\u0000）は使えません",
 }
 
 

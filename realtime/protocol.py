@@ -64,6 +64,8 @@ class Envelope:
     associations: tuple[str, ...] = ()
     payload: Mapping[str, Any] = field(default_factory=dict)
     created_at: datetime | None = None
+    # Who acted and in which capacity (opaque to this layer); sent only when known.
+    acted_as: Mapping[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The envelope as a JSON-ready dict (created_at in ISO 8601, UTC)."""
@@ -72,7 +74,8 @@ class Envelope:
             created = created.replace(tzinfo=UTC)  # SQLite hands back naive UTC times
         return {"seq": self.seq, "disaster_id": self.disaster_id, "mode": self.mode, "type": self.type,
                 "entity": self.entity, "entity_id": self.entity_id, "associations": list(self.associations),
-                "payload": dict(self.payload), "created_at": created.isoformat() if created else None}
+                "payload": dict(self.payload), "created_at": created.isoformat() if created else None,
+                **({"acted_as": dict(self.acted_as)} if self.acted_as else {})}
 
 
 def encode_event(envelope: Envelope) -> str:

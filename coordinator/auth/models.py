@@ -80,13 +80,17 @@ class LoginSession(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
     revoked_at: datetime | None = None
+    client_ip: str | None = Field(default=None, max_length=64)
+    user_agent: str | None = Field(default=None, max_length=200)
+    last_seen_at: datetime | None = None
 
 
 class LoginAttempt(SQLModel, table=True):
     """One password sign-in attempt, for throttling per login and client address (never the password)."""
 
     __tablename__ = "login_attempt"
-    __table_args__ = (Index("ix_login_attempt_login_ip_time", "login", "client_ip", "created_at"),)
+    __table_args__ = (Index("ix_login_attempt_login_ip_time", "login", "client_ip", "created_at"),
+                      Index("ix_login_attempt_ip_time", "client_ip", "created_at"))
 
     id: int | None = Field(default=None, primary_key=True)
     login: str = Field(max_length=254)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
 from coordinator.events.models import utcnow
+from coordinator.inputs import Code, Text, check_geojson_size
 
 DISASTER_KINDS = ("earthquake", "tsunami", "flood", "typhoon", "volcano", "other")
 MODES = ("live", "drill")
@@ -33,9 +34,11 @@ class AreaInput(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    prefectures: list[str] | None = None
-    municipalities: list[str] | None = None
-    geojson: dict[str, Any] | None = None
+    # Codes as typed on any keyboard (NFKC: １７ -> 17); at most every prefecture / municipality once.
+    prefectures: list[Code] | None = Field(default=None, max_length=47)
+    municipalities: list[Code] | None = Field(default=None, max_length=2000)
+    # Stored once as given; lists and events show only a summary (area_input_summary).
+    geojson: Annotated[dict[str, Any] | None, AfterValidator(check_geojson_size)] = None
     epicentre: Epicentre | None = None
     radius_km: float | None = Field(default=None, gt=0, le=1000)
 
@@ -66,6 +69,8 @@ class Disaster(DisasterBase, table=True):
     declared_at: datetime = Field(default_factory=utcnow)
     closed_at: datetime | None = None
     closed_by: int | None = None
+    reopened_at: datetime | None = None
+    reopened_by: int | None = None
 
 
 class DisasterCreate(SQLModel):
@@ -73,7 +78,7 @@ class DisasterCreate(SQLModel):
 
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
-    name: str = Field(min_length=1, max_length=200)
+    name: Text = Field(min_length=1, max_length=200)
     kind: DisasterKind
     mode: Mode = "live"
     area: AreaInput
@@ -91,11 +96,37 @@ class DisasterPreviewRequest(SQLModel):
 
 
 class DisasterUpdate(SQLModel):
-    """Editable after declaration: only the name (area and roles are fixed at declaration)."""
+    """A new name (the area changes through POST .../area, which re-derives the acting roles)."""
 
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: Text | None = Field(default=None, min_length=1, max_length=200)
+    reason: Text | None = Field(default=None, max_length=1000)
+
+
+class DisasterAreaChange(SQLModel):
+    """A new affected area and why it changes (required: the affected associations and roles change)."""
+
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    area: AreaInput
+    reason: Text = Field(min_length=1, max_length=1000)
+
+
+class DisasterClose(SQLModel):
+    """Why a disaster is closed (optional)."""
+
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    reason: Text | None = Field(default=None, max_length=1000)
+
+
+class DisasterReopen(SQLModel):
+    """Why a closed disaster is reopened (required)."""
+
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    reason: Text = Field(min_length=1, max_length=1000)
 
 
 class DisasterPublic(DisasterBase):
@@ -116,6 +147,11 @@ class DisasterPublic(DisasterBase):
     declared_at: datetime
     closed_at: datetime | None
     closed_by: int | None
+    reopened_at: datetime | None = None
+    reopened_by: int | None = None
+    # What the caller may do to this disaster now (coordinator.disasters.actions): rename, change_area,
+    # close, reopen, plan, open_cross_block, declare_need, offer, export.
+    allowed_actions: list[str] = Field(default_factory=list)
 
 
 class PeopleCounts(SQLModel):

@@ -1,4 +1,5 @@
-"""Disaster use cases: declare, list, read, rename, open cross-block support, close, timeline."""
+"""Disaster use cases: declare, list, read, rename, change the area, open cross-block support, close, reopen,
+timeline."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from agreements import ActingRoles, AgreementError, NoCoordinatorLeft, acting_roles
-from coordinator.auth.models import User
+from coordinator.auth.models import User, as_utc
 from coordinator.disasters import policy
 from coordinator.disasters.models import (
     AreaInput,
     Disaster,
+    DisasterAreaChange,
     DisasterCreate,
     DisasterPreviewRequest,
     DisasterPublic,
@@ -26,19 +28,33 @@ from coordinator.disasters.reference import (
     AffectedArea,
     GeoError,
     all_association_ids,
+    block_of,
     current_agreement,
     resolve_area,
 )
 from coordinator.errors import Conflict, Forbidden, Invalid, NotFound
 from coordinator.events.models import Event, utcnow
 from coordinator.events.service import events_since, record_event
+from coordinator.inputs import geojson_vertices
 
 MAX_TIMELINE_LIMIT = 1000
 
 
 def public(disaster: Disaster) -> dict[str, Any]:
-    """The public JSON view of a disaster (also the payload of its events)."""
-    return DisasterPublic.model_validate(disaster).model_dump(mode="json")
+    """The public JSON view of a disaster (also the payload of its events): never a drawn area's input."""
+    view = DisasterPublic.model_validate(disaster)
+    view.area_input = area_input_summary(disaster.area_input)
+    return view.model_dump(mode="json", exclude={"allowed_actions"})
+
+
+def view(disaster: Disaster, actor: User) -> DisasterPublic:
+    """The disaster as the API answers `actor`: the resolved area, and what `actor` may do now."""
+    from coordinator.disasters.actions import disaster_actions
+
+    shown = DisasterPublic.model_validate(disaster)
+    shown.area_input = area_input_summary(disaster.area_input)
+    shown.allowed_actions = disaster_actions(actor, disaster)
+    return shown
 
 
 def roles_dict(roles: Any) -> dict[str, Any]:
@@ -90,6 +106,19 @@ def _acting_roles(*, affected: frozenset[str] | tuple[()], prefectures: Any, on:
                        field="agreement") from exc
 
 
+def area_input_summary(area_input: dict[str, Any]) -> dict[str, Any]:
+    """The area as given, with a drawn GeoJSON replaced by its type and point count (stored once only)."""
+    if "geojson" not in area_input:
+        return dict(area_input)
+    geojson = area_input["geojson"] or {}
+    return {**{k: v for k, v in area_input.items() if k != "geojson"},
+            "geojson": {"type": geojson.get("type"), "points": geojson_vertices(geojson), "stored": True}}
+
+
+def _blocks_of(association_ids: Any) -> frozenset[str]:
+    return frozenset(b for b in (block_of(a) for a in association_ids) if b)
+
+
 @dataclass(frozen=True)
 class Declaration:
     """An area resolved for a declaration: affected places and associations, and the acting roles."""
@@ -97,12 +126,6 @@ class Declaration:
     area: AffectedArea
     roles: ActingRoles
     normal: ActingRoles
-
-    @property
-    def coordinator_associations(self) -> set[str]:
-        """Designated and acting coordinators of every block (who may declare, with the secretariat)."""
-        return ({c.association_id for c in self.normal.coordinators.values()}
-                | {c.association_id for c in self.roles.coordinators.values()})
 
 
 def resolve_declaration(area_input: AreaInput, *, on: date) -> Declaration:
@@ -116,9 +139,19 @@ def resolve_declaration(area_input: AreaInput, *, on: date) -> Declaration:
     return Declaration(area=area, roles=roles, normal=normal)
 
 
-def authorise_declaration(actor: User, declaration: Declaration, *, mode: str) -> None:
-    """Whether `actor` may declare (or preview) this declaration; Forbidden otherwise."""
-    policy.ensure_can_declare(actor, coordinator_associations=declaration.coordinator_associations)
+def authorise_declaration(actor: User, declaration: Declaration, *, mode: str) -> policy.Capacity:
+    """The capacity in which `actor` may declare (or preview) this declaration; Forbidden otherwise.
+
+    The secretariat, the association the secretariat would fail over to, or the designated or acting
+    coordinator of every affected block (policy.declare_capacity): a coordinator acts only for its block.
+    """
+    blocks = _blocks_of(declaration.area.association_ids)
+    capacity = policy.declare_capacity(
+        actor, roles=roles_dict(declaration.roles), blocks=blocks,
+        designated={block: c.association_id for block, c in declaration.normal.coordinators.items()})
+    if capacity is None:
+        raise policy.refuse_declare(blocks)
+    return capacity
 
 
 def declare_disaster(session: Session, *, data: DisasterCreate, actor: User, today: date | None = None,
@@ -128,7 +161,7 @@ def declare_disaster(session: Session, *, data: DisasterCreate, actor: User, tod
     `before_commit` sees the stored disaster (with its id) inside that transaction, so that a caller's
     own change and event (e.g. a confirmed bulletin proposal) commit with it or not at all."""
     declaration = resolve_declaration(data.area, on=today or utcnow().date())
-    authorise_declaration(actor, declaration, mode=data.mode)
+    capacity = authorise_declaration(actor, declaration, mode=data.mode)
     area, roles = declaration.area, declaration.roles
     disaster = Disaster(
         name=data.name.strip(), kind=data.kind, mode=data.mode, status="open",
@@ -141,7 +174,7 @@ def declare_disaster(session: Session, *, data: DisasterCreate, actor: User, tod
     )
     session.add(disaster)
     session.flush()
-    _record(session, disaster, "disaster.declared", actor)
+    _record(session, disaster, "disaster.declared", actor, capacity)
     if before_commit is not None:
         before_commit(disaster)
     session.commit()
@@ -162,13 +195,15 @@ def preview_for(*, data: DisasterPreviewRequest, actor: User, today: date | None
     return declaration_preview(declaration, mode=data.mode)
 
 
-def _record(session: Session, disaster: Disaster, type: str, actor: User | None) -> None:
+def _record(session: Session, disaster: Disaster, type: str, actor: User | None,
+            capacity: policy.Capacity | None = None, **extra: Any) -> None:
     # Every association's staff may read a disaster, so its events name every association.
     assert disaster.id is not None
     record_event(session, type=type, entity="disaster", entity_id=disaster.id, disaster_id=disaster.id,
                  mode=disaster.mode, actor_user_id=actor.id if actor else None,
                  actor_association_id=actor.association_id if actor else None,
-                 associations=all_association_ids(), payload=public(disaster))
+                 associations=all_association_ids(), payload={**public(disaster), **extra},
+                 acted_as=capacity or policy.acted_as(actor, disaster))
 
 
 def list_disasters(session: Session, *, actor: User, mode: str = "live",
@@ -210,14 +245,102 @@ def get_open_disaster(session: Session, disaster_id: int, *, lock: bool = False)
 
 
 def rename_disaster(session: Session, *, disaster_id: int, data: DisasterUpdate, actor: User) -> Disaster:
-    """Change a disaster's name."""
+    """Change a disaster's name (the secretariat, or the coordinator of every affected block)."""
     disaster = get_open_disaster(session, disaster_id, lock=True)
-    policy.ensure_can_change(actor, disaster)
+    capacity = policy.ensure_can_change(actor, disaster, act_en="rename", act_ja="改名")
     if data.name is None or data.name.strip() == disaster.name:
         return disaster
+    previous = disaster.name
     disaster.name = data.name.strip()
     session.add(disaster)
-    _record(session, disaster, "disaster.renamed", actor)
+    _record(session, disaster, "disaster.renamed", actor, capacity, previous_name=previous, reason=data.reason)
+    session.commit()
+    session.refresh(disaster)
+    return disaster
+
+
+def _role_changes(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
+    changes = []
+    old, new = before.get("coordinators") or {}, after.get("coordinators") or {}
+    for block in sorted(set(old) | set(new)):
+        was, now = (old.get(block) or {}).get("association_id"), (new.get(block) or {}).get("association_id")
+        if was != now:
+            changes.append({"role": "coordinator", "block": block, "from": was, "to": now,
+                            "reason_en": (new.get(block) or {}).get("reason_en"),
+                            "reason_ja": (new.get(block) or {}).get("reason_ja")})
+    was_sec, now_sec = before.get("secretariat") or {}, after.get("secretariat") or {}
+    if was_sec.get("id") != now_sec.get("id"):
+        changes.append({"role": "secretariat", "block": None, "from": was_sec.get("id"), "to": now_sec.get("id"),
+                        "reason_en": now_sec.get("reason_en"), "reason_ja": now_sec.get("reason_ja")})
+    return changes
+
+
+def _area_warnings(session: Session, disaster: Disaster, added: set[str], removed: set[str]) -> list[dict[str, str]]:
+    """What a person should look at after the area changed; nothing is withdrawn or cancelled by itself."""
+    from coordinator.dispatches.models import Dispatch
+    from coordinator.dispatches.transitions import OPEN_STATES
+    from coordinator.needs.models import Need
+    from coordinator.offers.models import Offer
+
+    warnings = []
+    open_needs = sorted(set(session.exec(select(Need.requester_id).where(
+        Need.disaster_id == disaster.id, Need.status == "open", col(Need.requester_id).in_(sorted(removed))))))
+    for association_id in open_needs:
+        warnings.append({"association_id": association_id, "en": f"{policy.name_of(association_id, 'en')} is no "
+                         "longer affected but has open needs: they stay open until someone cancels them",
+                         "ja": f"{policy.name_of(association_id)}は被災地域から外れましたが、未完了のニーズが"
+                         "残っています（取り消すまで残ります）"})
+    offering = set(session.exec(select(Offer.association_id).where(
+        Offer.disaster_id == disaster.id, Offer.status == "active", col(Offer.association_id).in_(sorted(added)))))
+    offering |= set(session.exec(select(Dispatch.supplier_id).where(
+        Dispatch.disaster_id == disaster.id, col(Dispatch.state).in_([s.value for s in OPEN_STATES]),
+        col(Dispatch.supplier_id).in_(sorted(added)))))
+    for association_id in sorted(offering):
+        warnings.append({"association_id": association_id, "en": f"{policy.name_of(association_id, 'en')} is now "
+                         "affected but still offers people or has open dispatches: plans no longer use it; "
+                         "cancel or withdraw what it cannot do",
+                         "ja": f"{policy.name_of(association_id)}は新たに被災地域に入りましたが、申し出または"
+                         "進行中の派遣があります（今後の計画では使われません。必要なら取り消してください）"})
+    return warnings
+
+
+def change_area(session: Session, *, disaster_id: int, data: DisasterAreaChange, actor: User) -> Disaster:
+    """Change the affected area: re-derive the affected associations and acting roles; one event says what changed.
+
+    A coordinator may do it only when every affected block is one it coordinates, before and after the
+    change (it acts only for its own block); the secretariat always. Acting roles are derived for the
+    declaration's fiscal year, so only the area changes them.
+    """
+    disaster = get_open_disaster(session, disaster_id, lock=True)
+    capacity = policy.ensure_can_change(actor, disaster, act_en="change the area of", act_ja="区域変更")
+    area = _resolve_area(data.area)
+    if not area.association_ids:
+        raise Invalid("area: no association is affected by this area",
+                      "area：この区域に該当する地域国際化協会がありません", field="area")
+    on = as_utc(disaster.declared_at).date()
+    roles = roles_dict(_acting_roles(affected=area.association_ids, prefectures=area.prefecture_codes, on=on))
+    before = {"associations": set(disaster.affected_associations), "prefectures": set(disaster.affected_prefectures),
+              "roles": disaster.acting_roles}
+    after = Disaster.model_validate({**disaster.model_dump(), "acting_roles": roles,
+                                     "affected_associations": sorted(area.association_ids)})
+    if capacity.role == policy.COORDINATOR and policy.whole_disaster_capacity(actor, after) is None:
+        raise policy.refuse_area_outside_blocks(after)
+    added = set(area.association_ids) - before["associations"]
+    removed = before["associations"] - set(area.association_ids)
+    changes = {
+        "added_associations": sorted(added), "removed_associations": sorted(removed),
+        "added_prefectures": sorted(set(area.prefecture_codes) - before["prefectures"]),
+        "removed_prefectures": sorted(before["prefectures"] - set(area.prefecture_codes)),
+        "roles": _role_changes(before["roles"], roles),
+        "warnings": _area_warnings(session, disaster, added, removed),
+    }
+    disaster.area_input = data.area.model_dump(mode="json", exclude_none=True)
+    disaster.area = area.to_dict()
+    disaster.affected_associations = sorted(area.association_ids)
+    disaster.affected_prefectures = sorted(area.prefecture_codes)
+    disaster.acting_roles = roles
+    session.add(disaster)
+    _record(session, disaster, "disaster.area_changed", actor, capacity, changes=changes, reason=data.reason)
     session.commit()
     session.refresh(disaster)
     return disaster
@@ -226,7 +349,7 @@ def rename_disaster(session: Session, *, disaster_id: int, data: DisasterUpdate,
 def open_cross_block(session: Session, *, disaster_id: int, actor: User) -> Disaster:
     """Open support from other blocks for this disaster (stage 2 of the agreement)."""
     disaster = get_open_disaster(session, disaster_id, lock=True)
-    policy.ensure_can_open_cross_block(actor, disaster)
+    capacity = policy.ensure_can_open_cross_block(actor, disaster)
     if disaster.cross_block_open:
         raise Conflict("Cross-block support is already open", "ブロック間支援はすでに開始されています",
                        field="cross_block_open", details={"cross_block_open": True})
@@ -234,21 +357,40 @@ def open_cross_block(session: Session, *, disaster_id: int, actor: User) -> Disa
     disaster.cross_block_opened_at = utcnow()
     disaster.cross_block_opened_by = actor.id
     session.add(disaster)
-    _record(session, disaster, "disaster.cross_block_opened", actor)
+    _record(session, disaster, "disaster.cross_block_opened", actor, capacity)
     session.commit()
     session.refresh(disaster)
     return disaster
 
 
-def close_disaster(session: Session, *, disaster_id: int, actor: User) -> Disaster:
-    """Close a disaster: no more needs, offers or amendments."""
+def close_disaster(session: Session, *, disaster_id: int, actor: User, reason: str | None = None) -> Disaster:
+    """Close a disaster: no more needs, offers or amendments (the secretariat, or its blocks' coordinator)."""
     disaster = get_open_disaster(session, disaster_id, lock=True)
-    policy.ensure_can_change(actor, disaster)
+    capacity = policy.ensure_can_change(actor, disaster, act_en="close", act_ja="終了")
     disaster.status = "closed"
     disaster.closed_at = utcnow()
     disaster.closed_by = actor.id
     session.add(disaster)
-    _record(session, disaster, "disaster.closed", actor)
+    _record(session, disaster, "disaster.closed", actor, capacity, reason=reason)
+    session.commit()
+    session.refresh(disaster)
+    return disaster
+
+
+def reopen_disaster(session: Session, *, disaster_id: int, actor: User, reason: str) -> Disaster:
+    """Reopen a closed disaster (the secretariat only, with a reason); needs and offers may follow again."""
+    disaster = _load(session, disaster_id, lock=True)
+    capacity = policy.ensure_can_reopen(actor, disaster)
+    if disaster.status != "closed":
+        raise Conflict(f"disaster_id: disaster {disaster_id} is not closed",
+                       f"disaster_id：災害 {disaster_id} は終了していません", field="disaster_id",
+                       details={"status": disaster.status})
+    disaster.status = "open"
+    disaster.reopened_at = utcnow()
+    disaster.reopened_by = actor.id
+    session.add(disaster)
+    _record(session, disaster, "disaster.reopened", actor, capacity, reason=reason,
+            closed_at=as_utc(disaster.closed_at).isoformat() if disaster.closed_at else None)
     session.commit()
     session.refresh(disaster)
     return disaster

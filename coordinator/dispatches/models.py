@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ConfigDict
 from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
 from coordinator.events.models import utcnow
+from coordinator.inputs import Text
 
 
 class DispatchBase(SQLModel):
@@ -43,6 +44,11 @@ class DispatchBase(SQLModel):
     overdue_since: datetime | None = None
     created_by_user_id: int | None = None
     approved_by_user_id: int | None = None
+    # A cost out of proportion waits for the requester (issue 12 item 2): None | awaiting_requester |
+    # agreed_by_requester.
+    cost_status: str | None = Field(default=None, max_length=24)
+    cost_confirmed_at: datetime | None = None
+    cost_confirmed_by: int | None = None
 
 
 class Dispatch(DispatchBase, table=True):
@@ -78,6 +84,17 @@ class DispatchAccept(SQLModel):
 
     expected_cost_yen: int = Field(ge=0, le=1_000_000_000)
     cost_policy: str | None = Field(default=None, min_length=1, max_length=64)
+    # Required (true) when the cost is out of proportion (agreement [cost] confirm_above_yen_per_person_day).
+    confirm_cost: bool = False
+
+
+class DispatchCostAnswer(SQLModel):
+    """The requester's answer to a flagged cost: agree (it binds them) or refuse (the dispatch is cancelled)."""
+
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    decision: Literal["agree", "refuse"]
+    reason: Text | None = Field(default=None, max_length=1000)
 
 
 class DispatchDecline(SQLModel):
@@ -85,7 +102,7 @@ class DispatchDecline(SQLModel):
 
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
-    reason: str = Field(min_length=1, max_length=1000)
+    reason: Text = Field(min_length=1, max_length=1000)
 
 
 class DispatchCancel(SQLModel):
@@ -101,4 +118,9 @@ class DispatchPublic(DispatchBase):
 
     id: int
     version: int
+    # Exactly what the server allows the caller now (transitions, authority, open disaster, cost).
     allowed_actions: list[str] = Field(default_factory=list)
+    # Who must act next and why: {action, who_ja, who_en, association_ids, reason_ja, reason_en} | None.
+    awaiting: dict[str, Any] | None = None
+    # When a requested dispatch's answer is due (agreement [requests] answer_timeout_hours).
+    answer_due_at: datetime | None = None

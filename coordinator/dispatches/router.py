@@ -18,6 +18,7 @@ from coordinator.dispatches import service
 from coordinator.dispatches.models import (
     DispatchAccept,
     DispatchCancel,
+    DispatchCostAnswer,
     DispatchCreate,
     DispatchDecline,
     DispatchPublic,
@@ -68,7 +69,8 @@ router = APIRouter(prefix="/api/v1", tags=["dispatches"], lifespan=overdue_watch
 @router.post("/disasters/{disaster_id}/dispatches", response_model=DispatchPublic, status_code=201)
 def propose(disaster_id: int, data: DispatchCreate, session: SessionDep, user: CurrentUser) -> DispatchPublic:
     """Propose a dispatch by hand (the requester block's acting coordinator or the secretariat)."""
-    return service.public(service.propose_dispatch(session, disaster_id=disaster_id, data=data, actor=user))
+    dispatch = service.propose_dispatch(session, disaster_id=disaster_id, data=data, actor=user)
+    return service.views(session, [dispatch], actor=user)[0]
 
 
 @router.get("/disasters/{disaster_id}/dispatches", response_model=list[DispatchPublic])
@@ -79,19 +81,19 @@ def list_(disaster_id: int, session: SessionDep, user: CurrentUser, state: Dispa
     rows = service.list_dispatches(session, disaster_id=disaster_id, actor=user,
                                    state=state.value if state else None, overdue=overdue,
                                    supplier_id=supplier, need_id=need_id)
-    return [service.public(d) for d in rows]
+    return service.views(session, rows, actor=user)
 
 
 @router.get("/dispatches/{dispatch_id}", response_model=DispatchPublic)
 def read(dispatch_id: int, session: SessionDep, user: CurrentUser) -> DispatchPublic:
-    """One dispatch, with the actions its state allows."""
-    return service.public(service.get_dispatch(session, dispatch_id=dispatch_id, actor=user))
+    """One dispatch, with what the caller may do to it and who must act next."""
+    return service.views(session, [service.get_dispatch(session, dispatch_id=dispatch_id, actor=user)], actor=user)[0]
 
 
 def _move(session: Session, dispatch_id: int, action: DispatchAction, user: Any, **values: Any) -> DispatchPublic:
     dispatch = service.transition_dispatch(session, dispatch_id=dispatch_id, action=action.value, actor=user,
                                            **values)
-    return service.public(dispatch)
+    return service.views(session, [dispatch], actor=user)[0]
 
 
 @router.post("/dispatches/{dispatch_id}/approve", response_model=DispatchPublic)
@@ -108,9 +110,13 @@ def request(dispatch_id: int, session: SessionDep, user: CurrentUser) -> Dispatc
 
 @router.post("/dispatches/{dispatch_id}/accept", response_model=DispatchPublic)
 def accept(dispatch_id: int, data: DispatchAccept, session: SessionDep, user: CurrentUser) -> DispatchPublic:
-    """requested → accepted, with the supplier's expected cost (supplier staff)."""
+    """requested → accepted, with the supplier's expected cost (supplier staff).
+
+    A cost out of proportion (agreement [cost] confirm_above_yen_per_person_day) is refused with 409
+    `confirmation_required` unless `confirm_cost` is true; then it waits for the requester's agreement.
+    """
     return _move(session, dispatch_id, DispatchAction.accept, user, expected_cost_yen=data.expected_cost_yen,
-                 cost_policy=data.cost_policy)
+                 cost_policy=data.cost_policy, confirm_cost=data.confirm_cost)
 
 
 @router.post("/dispatches/{dispatch_id}/decline", response_model=DispatchPublic)
@@ -142,3 +148,11 @@ def cancel(dispatch_id: int, session: SessionDep, user: CurrentUser,
            data: Annotated[DispatchCancel | None, Body()] = None) -> DispatchPublic:
     """Any open state → cancelled (coordinators, the secretariat, or the requester before acceptance)."""
     return _move(session, dispatch_id, DispatchAction.cancel, user, reason=data.reason if data else None)
+
+
+@router.post("/dispatches/{dispatch_id}/cost", response_model=DispatchPublic)
+def answer_cost(dispatch_id: int, data: DispatchCostAnswer, session: SessionDep, user: CurrentUser) -> DispatchPublic:
+    """The requester agrees to a cost flagged as out of proportion, or refuses it (the dispatch is cancelled)."""
+    dispatch = service.answer_cost(session, dispatch_id=dispatch_id, actor=user, agree=data.decision == "agree",
+                                   reason=data.reason)
+    return service.views(session, [dispatch], actor=user)[0]

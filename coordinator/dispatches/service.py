@@ -26,6 +26,7 @@ from sqlmodel import Session, col, select
 from agreements import AgreementError, eligible_supporters
 from coordinator.auth.models import User, as_utc
 from coordinator.disasters.models import Disaster
+from coordinator.disasters.policy import Capacity
 from coordinator.disasters.reference import association_or_none, block_of, current_agreement
 from coordinator.disasters.service import get_disaster, get_open_disaster
 from coordinator.dispatches import policy
@@ -68,25 +69,76 @@ class Proposal:
     notes: str | None = None
 
 
-def public(dispatch: Dispatch) -> DispatchPublic:
-    """The public view of a dispatch, with the actions its state allows."""
+def actions_for(user: User, disaster: Disaster, dispatch: Dispatch) -> list[str]:
+    """Exactly the actions the server would accept from this user on this dispatch now."""
+    blocks = {"requester_block": block_of(dispatch.requester_id), "supplier_block": block_of(dispatch.supplier_id)}
+    cost_waits = dispatch.cost_status == policy.COST_AWAITING_REQUESTER
+    allowed = []
+    for name in allowed_actions(dispatch.state):
+        action = DispatchAction(name)
+        if action in _NEEDS_OPEN_DISASTER and disaster.status != "open":
+            continue
+        if action == DispatchAction.depart and cost_waits:
+            continue
+        if policy.may_act(user, disaster, dispatch, action, **blocks) is not None:
+            allowed.append(name)
+    if dispatch.state == DispatchState.accepted.value and cost_waits \
+            and policy.cost_capacity(user, disaster, dispatch) is not None:
+        allowed += ["agree_cost", "refuse_cost"]
+    return allowed
+
+
+def answer_deadline(dispatch: Dispatch, timeout_hours: int | None = None) -> datetime | None:
+    """When a requested dispatch's answer is due (agreement [requests] answer_timeout_hours), else None."""
+    if dispatch.state != DispatchState.requested.value or dispatch.requested_at is None:
+        return None
+    hours = timeout_hours if timeout_hours is not None else current_agreement().request_timeout_hours
+    return as_utc(dispatch.requested_at) + timedelta(hours=hours)
+
+
+def _jst(moment: datetime) -> str:
+    return (as_utc(moment) + timedelta(hours=9)).strftime("%Y-%m-%d %H:%M JST")
+
+
+def public(dispatch: Dispatch, *, actor: User | None = None, disaster: Disaster | None = None) -> DispatchPublic:
+    """The public view of a dispatch: with `actor` and `disaster`, what this actor may do and who must act."""
     view = DispatchPublic.model_validate(dispatch)
-    view.allowed_actions = allowed_actions(dispatch.state)
+    if actor is None or disaster is None:
+        view.allowed_actions = allowed_actions(dispatch.state)
+        return view
+    view.allowed_actions = actions_for(actor, disaster, dispatch)
+    deadline = answer_deadline(dispatch)
+    view.answer_due_at = deadline
+    view.awaiting = policy.awaiting(disaster, dispatch, requester_block=block_of(dispatch.requester_id),
+                                    deadline=_jst(deadline) if deadline else None)
     return view
 
 
+def views(session: Session, dispatches: list[Dispatch], *, actor: User) -> list[DispatchPublic]:
+    """Public views for `actor` (allowed actions, who must act), reading each disaster once."""
+    disasters: dict[int, Disaster | None] = {}
+    for dispatch in dispatches:
+        if dispatch.disaster_id not in disasters:
+            disasters[dispatch.disaster_id] = session.get(Disaster, dispatch.disaster_id)
+    shown = [public(d, actor=actor, disaster=disasters[d.disaster_id]) for d in dispatches]
+    if session.in_transaction():
+        session.commit()  # end the read at once (SQLite: every transaction holds the write lock)
+    return shown
+
+
 def _payload(dispatch: Dispatch) -> dict[str, Any]:
-    return DispatchPublic.model_validate(dispatch).model_dump(mode="json", exclude={"allowed_actions"})
+    return DispatchPublic.model_validate(dispatch).model_dump(
+        mode="json", exclude={"allowed_actions", "awaiting", "answer_due_at"})
 
 
 def _record(session: Session, disaster: Disaster, dispatch: Dispatch, type: str, actor: User | None,
-            extra: dict[str, Any] | None = None) -> None:
+            extra: dict[str, Any] | None = None, capacity: Capacity | None = None) -> None:
     assert dispatch.id is not None
     record_event(session, type=type, entity="dispatch", entity_id=dispatch.id, disaster_id=disaster.id,
                  mode=disaster.mode, actor_user_id=actor.id if actor else None,
                  actor_association_id=actor.association_id if actor else None,
                  associations=policy.event_readers(disaster, dispatch),
-                 payload={**_payload(dispatch), **(extra or {})})
+                 payload={**_payload(dispatch), **(extra or {})}, acted_as=capacity)
 
 
 def _commit_and_detach(session: Session, dispatch: Dispatch) -> Dispatch:
@@ -256,7 +308,7 @@ def _propose(session: Session, *, disaster_id: int, data: DispatchCreate, actor:
     _check_supplier(disaster, need, data.supplier_id)
     requester_block, supplier_block = block_of(need.requester_id), block_of(data.supplier_id)
     stage = 1 if requester_block == supplier_block else 2
-    policy.ensure_can_propose(actor, disaster, requester_block=requester_block, stage=stage)
+    capacity = policy.ensure_can_propose(actor, disaster, requester_block=requester_block, stage=stage)
     if data.stage is not None and data.stage != stage:
         raise _invalid("stage", f"{data.supplier_id} is a stage-{stage} supporter for {need.requester_id}",
                        f"{data.supplier_id} は {need.requester_id} に対して第{stage}段階の応援団体です",
@@ -282,7 +334,7 @@ def _propose(session: Session, *, disaster_id: int, data: DispatchCreate, actor:
         actor=actor, now=now or utcnow())
     session.flush()
     session.exec(select(Need).where(Need.id == need.id).with_for_update()).one()  # rows before events
-    _record(session, disaster, dispatch, "dispatch.proposed", actor)
+    _record(session, disaster, dispatch, "dispatch.proposed", actor, capacity=capacity)
     refresh_need_status(session, need.id)
     return _commit_and_detach(session, dispatch)
 
@@ -396,27 +448,69 @@ def _answer_values(action: DispatchAction, *, expected_cost_yen: int | None, cos
 
 def transition_dispatch(session: Session, *, dispatch_id: int, action: str, actor: User,
                         expected_cost_yen: int | None = None, cost_policy: str | None = None,
-                        reason: str | None = None, now: datetime | None = None) -> Dispatch:
-    """Move a dispatch one step (approve, request, accept, decline, depart, arrive, complete, cancel)."""
+                        reason: str | None = None, now: datetime | None = None,
+                        confirm_cost: bool = False) -> Dispatch:
+    """Move a dispatch one step (approve, request, accept, decline, depart, arrive, complete, cancel).
+
+    `confirm_cost`: the supplier confirms an expected cost above the agreement's per person-day threshold.
+    """
     with _rolled_back_on_error(session):
         return _transition(session, dispatch_id=dispatch_id, action=action, actor=actor,
-                           expected_cost_yen=expected_cost_yen, cost_policy=cost_policy, reason=reason, now=now)
+                           expected_cost_yen=expected_cost_yen, cost_policy=cost_policy, reason=reason, now=now,
+                           confirm_cost=confirm_cost)
+
+
+def _cost_flag(session: Session, dispatch: Dispatch, expected_cost_yen: int, confirmed: bool) -> dict[str, Any] | None:
+    """None for a cost in proportion; the figures of one out of proportion (confirmed by the supplier),
+    or a 409 asking the supplier to confirm it (agreement [cost] confirm_above_yen_per_person_day)."""
+    threshold = current_agreement().cost.confirm_above_yen_per_person_day
+    if threshold is None:
+        return None
+    need = session.get(Need, dispatch.need_id)
+    person_days = dispatch.headcount * max(1, int(getattr(need, "days", 1) or 1))
+    per_person_day = expected_cost_yen / person_days
+    if per_person_day <= threshold:
+        return None
+    figures = {"expected_cost_yen": expected_cost_yen, "person_days": person_days,
+               "per_person_day_yen": round(per_person_day), "threshold_yen_per_person_day": threshold}
+    if not confirmed:
+        error = Conflict(
+            f"expected_cost_yen: ¥{expected_cost_yen:,} is ¥{round(per_person_day):,} per person-day, above the "
+            f"agreement's ¥{threshold:,}; check the figure, or confirm it with confirm_cost: true (the requester "
+            "is then asked to agree before it binds them)",
+            f"expected_cost_yen：¥{expected_cost_yen:,}は1人1日あたり¥{round(per_person_day):,}で、協定の目安"
+            f"¥{threshold:,}を超えています。金額を確かめるか、confirm_cost: true で確定してください"
+            "（その後、要請団体の同意を得てから確定します）",
+            field="expected_cost_yen", details=figures)
+        error.code = "confirmation_required"
+        raise error
+    return figures
 
 
 def _transition(session: Session, *, dispatch_id: int, action: str, actor: User, expected_cost_yen: int | None,
-                cost_policy: str | None, reason: str | None, now: datetime | None) -> Dispatch:
+                cost_policy: str | None, reason: str | None, now: datetime | None,
+                confirm_cost: bool = False) -> Dispatch:
     parsed = _action(action)
     dispatch = _load(session, dispatch_id, lock=True)
     disaster = session.get(Disaster, dispatch.disaster_id)
     assert disaster is not None and dispatch.id is not None
-    policy.ensure_can_act(actor, disaster, dispatch, parsed, requester_block=block_of(dispatch.requester_id),
-                          supplier_block=block_of(dispatch.supplier_id))
+    capacity = policy.ensure_can_act(actor, disaster, dispatch, parsed,
+                                     requester_block=block_of(dispatch.requester_id),
+                                     supplier_block=block_of(dispatch.supplier_id))
     target = next_state(dispatch.state, parsed)
     if parsed in _NEEDS_OPEN_DISASTER:
         get_open_disaster(session, disaster.id or 0)
     values = _answer_values(parsed, expected_cost_yen=expected_cost_yen, cost_policy=cost_policy,
                             reason=reason)
+    if parsed == DispatchAction.depart and dispatch.cost_status == policy.COST_AWAITING_REQUESTER:
+        raise Conflict("cost_status: the requester has not agreed to the expected cost yet; the people depart "
+                       "once it has", "cost_status：見込み費用に要請団体がまだ同意していません。同意後に出発できます",
+                       field="cost_status", details={"cost_status": dispatch.cost_status})
+    flagged = None
     if parsed == DispatchAction.accept:
+        flagged = _cost_flag(session, dispatch, values["expected_cost_yen"], confirm_cost)
+        if flagged is not None:
+            values["cost_status"] = policy.COST_AWAITING_REQUESTER
         _ensure_capacity(session, dispatch)
     else:
         session.exec(select(Need).where(Need.id == dispatch.need_id).with_for_update()).one()
@@ -430,9 +524,48 @@ def _transition(session: Session, *, dispatch_id: int, action: str, actor: User,
             f"この派遣は他の操作で更新されました（現在の状態：{now_state}）", field="state",
             details={"current_state": now_state, "allowed": allowed_actions(now_state)})
     dispatch = _load(session, dispatch_id)
-    _record(session, disaster, dispatch, f"dispatch.{target.value}", actor)
+    _record(session, disaster, dispatch, f"dispatch.{target.value}", actor, capacity=capacity)
+    if flagged is not None:
+        # Told to the requester (its staff read the dispatch's events) before the cost binds it.
+        _record(session, disaster, dispatch, "dispatch.cost_flagged", actor, {"cost": flagged}, capacity=capacity)
     refresh_need_status(session, dispatch.need_id)
     return _commit_and_detach(session, dispatch)
+
+
+def answer_cost(session: Session, *, dispatch_id: int, actor: User, agree: bool, reason: str | None = None,
+                now: datetime | None = None) -> Dispatch:
+    """The requester agrees to a flagged cost (it binds them; people may depart) or refuses it (cancelled)."""
+    with _rolled_back_on_error(session):
+        dispatch = _load(session, dispatch_id, lock=True)
+        disaster = session.get(Disaster, dispatch.disaster_id)
+        assert disaster is not None and dispatch.id is not None
+        capacity = policy.ensure_can_answer_cost(actor, disaster, dispatch)
+        waiting = dispatch.cost_status == policy.COST_AWAITING_REQUESTER
+        if dispatch.state != DispatchState.accepted.value or not waiting:
+            raise InvalidTransition("cost_status: this dispatch has no cost waiting for the requester",
+                                    "cost_status：この派遣には要請団体の同意待ちの費用がありません",
+                                    field="cost_status",
+                                    details={"current_state": dispatch.state, "cost_status": dispatch.cost_status})
+        when = now or utcnow()
+        session.exec(select(Need).where(Need.id == dispatch.need_id).with_for_update()).one()
+        if agree:  # no change of state: only the cost now binds the requester
+            session.execute(update(Dispatch)
+                            .where(col(Dispatch.id) == dispatch.id, col(Dispatch.version) == dispatch.version)
+                            .values(cost_status=policy.COST_AGREED, cost_confirmed_at=when,
+                                    cost_confirmed_by=actor.id, version=dispatch.version + 1)
+                            .execution_options(synchronize_session=False))
+            type, extra = "dispatch.cost_agreed", {}
+        else:
+            if reason is None or not reason.strip():
+                raise _invalid("reason", "say why the cost is refused", "費用を断る理由を入力してください")
+            _move(session, dispatch, DispatchAction.cancel, actor=actor, now=when, values={
+                "cost_status": "refused_by_requester",
+                "cancel_reason": f"cost refused by the requester: {reason.strip()}"})
+            type, extra = "dispatch.cancelled", {"cost_refused": True}
+        dispatch = _load(session, dispatch_id)
+        _record(session, disaster, dispatch, type, actor, extra, capacity=capacity)
+        refresh_need_status(session, dispatch.need_id)
+        return _commit_and_detach(session, dispatch)
 
 
 # ---------------------------------------------------------------------------------------------------

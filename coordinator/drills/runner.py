@@ -24,6 +24,7 @@ from coordinator.bulletins.service import ingest as ingest_bulletin
 from coordinator.disasters.models import AreaInput, Disaster, DisasterCreate
 from coordinator.disasters.reference import block_of, current_agreement
 from coordinator.disasters.service import declare_disaster, open_cross_block
+from coordinator.dispatches import policy as dispatch_policy
 from coordinator.dispatches.models import Dispatch, DispatchCreate
 from coordinator.dispatches.service import propose_dispatch, transition_dispatch
 from coordinator.dispatches.transitions import OPEN_STATES, WITHDRAWN_STATES
@@ -388,14 +389,32 @@ class DrillRunner:
         # People playing a coordinator or the secretariat decide themselves: the runner leaves it to them.
         return None if who in self.played or who in self.silent else user
 
+    def _dispatch_approver(self, session: Session, dispatch: Dispatch, proposer: User) -> User | None:
+        """The proposer when it may approve this dispatch, else the first simulated association that may
+        (None when only people playing a role may: they decide themselves)."""
+        disaster = session.get(Disaster, dispatch.disaster_id)
+        assert disaster is not None
+        block = block_of(dispatch.requester_id)
+        if dispatch_policy.approval_capacity(proposer, disaster, dispatch, block) is not None:
+            return proposer
+        for who in dispatch_policy.approvers(disaster, dispatch, block).by_association:
+            if who not in self.played and who not in self.silent:
+                return self._user(session, who)
+        return None
+
     def _propose(self, session: Session, minute: float, need: Need, supplier: str, headcount: int,
                  approver: User) -> None:
         try:
             dispatch = propose_dispatch(session, disaster_id=self.disaster_id, actor=approver, data=DispatchCreate(
                 need_id=need.id or 0, supplier_id=supplier, headcount=headcount,
                 notes=marked("模擬コーディネーターの提案 / simulated coordinator's proposal")))
+            # Nobody approves their own association's dispatch: when the proposer supplies it, its deputy or
+            # the secretariat approves (dispatches/policy.py approvers).
+            deciding = self._dispatch_approver(session, dispatch, approver)
+            if deciding is None:
+                return  # only people playing a role may approve it: they decide themselves
             for action in ("approve", "request"):
-                dispatch = transition_dispatch(session, dispatch_id=dispatch.id or 0, action=action, actor=approver)
+                dispatch = transition_dispatch(session, dispatch_id=dispatch.id or 0, action=action, actor=deciding)
         except DomainError as error:
             session.rollback()
             assert self.run_info is not None

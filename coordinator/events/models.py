@@ -25,6 +25,9 @@ class EventBase(SQLModel):
     # Associations whose staff may read this event (besides secretariat, coordinators, observers).
     associations: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # The capacity the act was done in and why the actor holds it (coordinator.disasters.policy.Capacity):
+    # {role, association_id, block, reason_en, reason_ja}; None for system acts and sign-ins.
+    acted_as: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class Event(EventBase, table=True):

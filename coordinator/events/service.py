@@ -29,8 +29,12 @@ def remove_publisher(publisher: Publisher) -> None:
 def record_event(session: Session, *, type: str, entity: str, entity_id: str | int,
                  disaster_id: int | None = None, mode: str | None = None,
                  actor_user_id: int | None = None, actor_association_id: str | None = None,
-                 associations: list[str] | None = None, payload: dict[str, Any] | None = None) -> Event:
-    """Add an event to the session's transaction; it is published only if the transaction commits."""
+                 associations: list[str] | None = None, payload: dict[str, Any] | None = None,
+                 acted_as: Any = None) -> Event:
+    """Add an event to the session's transaction; it is published only if the transaction commits.
+
+    `acted_as` is the capacity the act was done in (a dict, or anything with `as_dict()`).
+    """
     bind = session.get_bind()
     if bind.dialect.name == "postgresql" and not session.info.get("event_lock"):
         # Serialise event writers so that sequence order equals commit order: a reader replaying
@@ -39,7 +43,8 @@ def record_event(session: Session, *, type: str, entity: str, entity_id: str | i
         session.info["event_lock"] = True
     row = Event(type=type, entity=entity, entity_id=str(entity_id), disaster_id=disaster_id, mode=mode,
                 actor_user_id=actor_user_id, actor_association_id=actor_association_id,
-                associations=sorted(set(associations or [])), payload=payload or {})
+                associations=sorted(set(associations or [])), payload=payload or {},
+                acted_as=acted_as.as_dict() if hasattr(acted_as, "as_dict") else acted_as)
     session.add(row)
     session.info.setdefault("pending_events", []).append(row)
     return row

@@ -19,7 +19,7 @@ def envelope_of(row: Event) -> Envelope:
     assert row.seq is not None
     return Envelope(seq=row.seq, disaster_id=row.disaster_id, mode=row.mode, type=row.type, entity=row.entity,
                     entity_id=row.entity_id, associations=tuple(row.associations or ()),
-                    payload=row.payload or {}, created_at=row.created_at)
+                    payload=row.payload or {}, created_at=row.created_at, acted_as=row.acted_as)
 
 
 class SqlEventStore:

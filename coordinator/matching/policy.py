@@ -16,12 +16,14 @@ from coordinator.disasters.models import Disaster
 from coordinator.errors import Forbidden
 
 
-def ensure_can_plan(user: User, disaster: Disaster) -> None:
-    """Raise Forbidden unless the user is the acting secretariat or an acting coordinator of the disaster."""
-    if disaster_policy.is_acting_secretariat(user, disaster) or disaster_policy.coordinator_blocks(user, disaster):
-        return
-    raise Forbidden("Only the acting secretariat or an acting block coordinator of this disaster may plan",
-                    "支援計画を作成できるのは事務局（代行を含む）またはこの災害のブロック幹事団体のみです")
+def ensure_can_plan(user: User, disaster: Disaster) -> disaster_policy.Capacity:
+    """Raise Forbidden unless the user is the secretariat or the acting coordinator of an affected block."""
+    capacity = disaster_policy.plan_capacity(user, disaster)
+    if capacity is not None:
+        return capacity
+    raise Forbidden("Only the secretariat or the acting coordinator of an affected block may plan",
+                    "支援計画を作成できるのは事務局（代行を含む）または被災したブロックの幹事団体のみです",
+                    field="authority")
 
 
 def plan_scope(user: User, disaster: Disaster) -> frozenset[str] | None:

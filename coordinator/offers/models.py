@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import ConfigDict
 from sqlalchemy import JSON, Column
@@ -40,10 +41,14 @@ class Offer(OfferBase, table=True):
     created_by_user_id: int | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    # Who recorded it on the association's behalf (taken by phone): {user_id, display_name, role,
+    # association_id, block}; None when the association's own staff recorded it.
+    recorded_by: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class OfferCreate(SQLModel):
-    """A new offer; the association is the user's own unless the secretariat names one."""
+    """A new offer: for the user's own association, or (taken by phone) for `association_id` when the
+    secretariat or the acting coordinator of that association's block records it on its behalf."""
 
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
@@ -86,6 +91,7 @@ class OfferPublic(OfferBase):
     created_by_user_id: int | None
     created_at: datetime
     updated_at: datetime
+    recorded_by: dict[str, Any] | None = None
 
 
 class OfferPrefill(SQLModel):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from coordinator.auth.models import ROLE_OBSERVER, ROLE_SECRETARIAT, ROLE_STAFF, User
 from coordinator.disasters import policy as disaster_policy
 from coordinator.disasters.models import Disaster
+from coordinator.disasters.policy import Capacity
+from coordinator.disasters.reference import block_of, current_agreement
 from coordinator.errors import Forbidden
 
 
@@ -25,10 +27,64 @@ def offering_association(user: User, requested: str | None) -> str:
 
 
 def ensure_can_change(user: User, association_id: str) -> None:
-    """Only staff of the offering association may amend or withdraw its offers and capacity."""
+    """Only staff of the association may change its standing capacity."""
     if not is_staff_of(user, association_id):
         raise Forbidden("Only staff of the offering association may change this",
                         "これを変更できるのは申し出た協会の職員のみです")
+
+
+def on_behalf_capacity(user: User, disaster: Disaster, association_id: str) -> Capacity | None:
+    """Who may record (and amend) an offer taken by phone for an association: the secretariat for any
+    association, a block's acting coordinator for the members of its block (issue 12 item 13)."""
+    secretariat = disaster_policy.secretariat_capacity(user, disaster)
+    if secretariat is not None:
+        return secretariat
+    return disaster_policy.coordinator_capacity(user, disaster, block_of(association_id))
+
+
+def offer_capacity(user: User, disaster: Disaster, requested: str | None) -> tuple[str, Capacity, bool]:
+    """(association, capacity, on behalf) of a new offer: staff offer for their own association; the
+    secretariat and block coordinators may name another (on its behalf); anyone else is refused."""
+    if requested is None or (user.role == ROLE_STAFF and requested == user.association_id):
+        if user.role != ROLE_STAFF or user.association_id is None:
+            raise Forbidden("association_id: name the association you record this offer for",
+                            "association_id：どの協会の申し出かを指定してください", field="association_id")
+        return user.association_id, disaster_policy.Capacity(
+            disaster_policy.STAFF, user.association_id, block_of(user.association_id),
+            "staff of the offering association", "申し出る協会の職員"), False
+    capacity = on_behalf_capacity(user, disaster, requested)
+    if capacity is None:
+        raise Forbidden("association_id: only the secretariat, or the acting coordinator of the association's "
+                        "block, may record an offer on its behalf",
+                        "association_id：他の協会の申し出を代理で登録できるのは事務局、またはその協会の"
+                        "ブロックの幹事団体のみです", field="association_id")
+    return requested, capacity, True
+
+
+def change_capacity(user: User, disaster: Disaster, association_id: str) -> Capacity:
+    """Amending or withdrawing an offer: the offering association's staff, or whoever may act on its behalf."""
+    if is_staff_of(user, association_id):
+        return disaster_policy.Capacity(disaster_policy.STAFF, association_id, block_of(association_id),
+                                        "staff of the offering association", "申し出る協会の職員")
+    capacity = on_behalf_capacity(user, disaster, association_id)
+    if capacity is None:
+        raise Forbidden("Only staff of the offering association, its block's coordinator or the secretariat "
+                        "may change this offer",
+                        "この申し出を変更できるのは申し出た協会の職員、そのブロックの幹事団体、または事務局のみです")
+    return capacity
+
+
+def may_offer_for_someone(user: User, disaster: Disaster) -> bool:
+    """Whether the user may offer for any unaffected association in this disaster (own or on behalf)."""
+    affected = set(disaster.affected_associations)
+    if user.role == ROLE_STAFF and user.association_id and user.association_id not in affected \
+            and block_of(user.association_id) is not None:
+        return True
+    if disaster_policy.secretariat_capacity(user, disaster) is not None:
+        return True
+    agreement = current_agreement()
+    return any(set(block.members) - affected for block in agreement.blocks
+               if disaster_policy.is_block_coordinator(user, disaster, block.id))
 
 
 def can_read_offer(user: User, disaster: Disaster, association_id: str) -> bool:

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 from agreements import AgreementError
 from coordinator.auth.models import ROLE_STAFF, User
 from coordinator.disasters.models import Disaster
+from coordinator.disasters.policy import Capacity
 from coordinator.disasters.reference import association_or_none, current_agreement
 from coordinator.disasters.service import get_disaster, get_open_disaster
 from coordinator.errors import Conflict, Invalid, InvalidTransition, NotFound, invalid
@@ -88,22 +89,32 @@ def public(offer: Offer) -> dict[str, Any]:
     return OfferPublic.model_validate(offer).model_dump(mode="json")
 
 
-def _record(session: Session, disaster: Disaster, offer: Offer, type: str, actor: User) -> None:
+def _record(session: Session, disaster: Disaster, offer: Offer, type: str, actor: User,
+            capacity: Capacity | None = None) -> None:
     assert offer.id is not None
     record_event(session, type=type, entity="offer", entity_id=offer.id, disaster_id=disaster.id,
                  mode=disaster.mode, actor_user_id=actor.id, actor_association_id=actor.association_id,
-                 associations=policy.offer_event_readers(disaster, offer.association_id), payload=public(offer))
+                 associations=policy.offer_event_readers(disaster, offer.association_id), payload=public(offer),
+                 acted_as=capacity)
+
+
+def _recorded_by(actor: User, capacity: Capacity) -> dict[str, Any]:
+    return {"user_id": actor.id, "display_name": actor.display_name, "role": capacity.role,
+            "association_id": capacity.association_id, "block": capacity.block}
 
 
 def _insert_offer(session: Session, disaster: Disaster, actor: User, *, association_id: str, source: str,
-                  **fields: Any) -> Offer:
+                  capacity: Capacity, on_behalf: bool, **fields: Any) -> Offer:
     now = utcnow()
     offer = Offer(**fields, disaster_id=disaster.id, mode=disaster.mode, association_id=association_id,
                   status="active", source=source, version=1, created_by_user_id=actor.id,
-                  created_at=now, updated_at=now)
+                  created_at=now, updated_at=now, recorded_by=_recorded_by(actor, capacity) if on_behalf else None)
     session.add(offer)
     session.flush()
-    _record(session, disaster, offer, "offer.created", actor)
+    # An offer taken by phone gets its own event type: the association is told that someone else
+    # recorded people in its name (the event names it, so its staff see it live and are notified).
+    _record(session, disaster, offer, "offer.recorded_on_behalf" if on_behalf else "offer.created", actor,
+            capacity)
     session.commit()
     session.refresh(offer)
     return offer
@@ -112,7 +123,7 @@ def _insert_offer(session: Session, disaster: Disaster, actor: User, *, associat
 def create_offer(session: Session, *, disaster_id: int, data: OfferCreate, actor: User) -> Offer:
     """Offer people for a disaster, by staff of an association outside the affected area."""
     disaster = get_open_disaster(session, disaster_id)
-    association_id = policy.offering_association(actor, data.association_id)
+    association_id, capacity, on_behalf = policy.offer_capacity(actor, disaster, data.association_id)
     _check_supporter(disaster, association_id)
     languages, kinds = _languages(data.languages), _kinds(data.kinds)
     _headcount(data.headcount)
@@ -120,7 +131,8 @@ def create_offer(session: Session, *, disaster_id: int, data: OfferCreate, actor
     if data.need_id is not None:
         _check_need(session, disaster, association_id, data.need_id)
     return _insert_offer(session, disaster, actor, association_id=association_id, source="manual",
-                         need_id=data.need_id, languages=languages, kinds=kinds, headcount=data.headcount,
+                         capacity=capacity, on_behalf=on_behalf, need_id=data.need_id, languages=languages,
+                         kinds=kinds, headcount=data.headcount,
                          available_from=data.available_from, available_until=data.available_until,
                          notes=data.notes)
 
@@ -142,7 +154,7 @@ def _check_need(session: Session, disaster: Disaster, association_id: str, need_
 def prefill_offer(session: Session, *, disaster_id: int, data: OfferPrefill, actor: User) -> Offer:
     """Create an offer from the association's standing capacity (languages, kinds, summed headcount)."""
     disaster = get_open_disaster(session, disaster_id)
-    association_id = policy.offering_association(actor, data.association_id)
+    association_id, capacity, on_behalf = policy.offer_capacity(actor, disaster, data.association_id)
     _check_supporter(disaster, association_id)
     _window(data.available_from, data.available_until)
     rows = _capacity_rows(session, association_id)
@@ -155,7 +167,8 @@ def prefill_offer(session: Session, *, disaster_id: int, data: OfferPrefill, act
     headcount = min(MAX_OFFER_HEADCOUNT, sum(r.headcount for r in rows))
     notes = data.notes or "; ".join(r.notes for r in rows if r.notes)[:2000]
     return _insert_offer(session, disaster, actor, association_id=association_id,
-                         source="standing_capacity", languages=languages, kinds=kinds, headcount=headcount,
+                         source="standing_capacity", capacity=capacity, on_behalf=on_behalf,
+                         languages=languages, kinds=kinds, headcount=headcount,
                          available_from=data.available_from, available_until=data.available_until,
                          notes=notes)
 
@@ -169,10 +182,11 @@ def _load(session: Session, offer_id: int, *, lock: bool = False) -> Offer:
     return offer
 
 
-def _changeable(session: Session, offer_id: int, actor: User, version: int | None) -> tuple[Offer, Disaster]:
+def _changeable(session: Session, offer_id: int, actor: User,
+                version: int | None) -> tuple[Offer, Disaster, Capacity]:
     offer = _load(session, offer_id, lock=True)
     disaster = get_open_disaster(session, offer.disaster_id)
-    policy.ensure_can_change(actor, offer.association_id)
+    capacity = policy.change_capacity(actor, disaster, offer.association_id)
     if version is not None and version != offer.version:
         raise Conflict(f"version: the offer was changed meanwhile (now version {offer.version})",
                        f"version：この申し出は他の人が更新しました（現在の版 {offer.version}）", field="version",
@@ -181,12 +195,12 @@ def _changeable(session: Session, offer_id: int, actor: User, version: int | Non
         raise InvalidTransition(f"status: the offer is {offer.status} and can no longer change",
                                 f"status：この申し出は {offer.status} のため変更できません", field="status",
                                 details={"status": offer.status})
-    return offer, disaster
+    return offer, disaster, capacity
 
 
 def amend_offer(session: Session, *, offer_id: int, data: OfferUpdate, actor: User) -> Offer:
     """Change some fields of an active offer."""
-    offer, disaster = _changeable(session, offer_id, actor, data.version)
+    offer, disaster, capacity = _changeable(session, offer_id, actor, data.version)
     given = data.model_dump(exclude_unset=True, exclude={"version"})
     for name in ("languages", "kinds", "headcount", "available_from", "available_until"):
         if name in given and given[name] is None:
@@ -208,7 +222,7 @@ def amend_offer(session: Session, *, offer_id: int, data: OfferUpdate, actor: Us
     offer.version += 1
     offer.updated_at = utcnow()
     session.add(offer)
-    _record(session, disaster, offer, "offer.amended", actor)
+    _record(session, disaster, offer, "offer.amended", actor, capacity)
     session.commit()
     session.refresh(offer)
     return offer
@@ -217,13 +231,13 @@ def amend_offer(session: Session, *, offer_id: int, data: OfferUpdate, actor: Us
 def withdraw_offer(session: Session, *, offer_id: int, actor: User, version: int | None = None,
                    reason: str | None = None) -> Offer:
     """Withdraw an active offer (with the reason given)."""
-    offer, disaster = _changeable(session, offer_id, actor, version)
+    offer, disaster, capacity = _changeable(session, offer_id, actor, version)
     offer.status = "withdrawn"
     offer.withdraw_reason = (reason or "").strip() or None
     offer.version += 1
     offer.updated_at = utcnow()
     session.add(offer)
-    _record(session, disaster, offer, "offer.withdrawn", actor)
+    _record(session, disaster, offer, "offer.withdrawn", actor, capacity)
     session.commit()
     session.refresh(offer)
     return offer

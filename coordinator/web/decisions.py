@@ -9,10 +9,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from coordinator.auth.models import User
-from coordinator.disasters import policy as disaster_policy
 from coordinator.disasters.preview import readable
 from coordinator.disasters.reference import association_or_none, block_of, current_agreement, municipality_or_none
+from coordinator.dispatches import policy as dispatch_policy
 from coordinator.dispatches.models import Dispatch
 
 
@@ -70,6 +69,8 @@ def roles_view(disaster: Any) -> dict[str, Any]:
         "coordinators": coordinators,
         "secretariat": {"id": secretariat.get("id"), "name": _names(secretariat.get("id")),
                         "is_failover": bool(secretariat.get("is_failover")),
+                        # After a fail-over CLAIR keeps acting too (agreements/default.toml [secretariat.failover]).
+                        "also_acting": current_agreement().secretariat.id if secretariat.get("is_failover") else None,
                         "reason": {"ja": readable(secretariat.get("reason_ja") or ""),
                                    "en": readable(secretariat.get("reason_en") or "")}},
     }
@@ -82,41 +83,9 @@ def need_extras(need: Any) -> dict[str, Any]:
             "created_at": iso(need.created_at), "updated_at": iso(need.updated_at)}
 
 
-# Who moves a dispatch on from each state, by kind of actor (dispatches/policy.py says the same in rules).
-_NEXT = {
-    "proposed": ("approve", "approver"), "approved": ("request", "approver"),
-    "requested": ("accept", "supplier"), "accepted": ("depart", "supplier"),
-    "en_route": ("arrive", "supplier"), "on_site": ("complete", "supplier"),
-}
-
-
 def awaiting(disaster: Any, dispatch: Dispatch) -> dict[str, Any] | None:
-    """Who must act next on this dispatch and why, in names (None once it is completed or withdrawn)."""
-    step = _NEXT.get(dispatch.state)
-    if step is None:
-        return None
-    action, who = step
-    if who == "supplier":
-        name = _names(dispatch.supplier_id)
-        return {"action": action, "who_ja": name["ja"], "who_en": name["en"],
-                "association_ids": [dispatch.supplier_id],
-                "reason_ja": "応援団体が回答・報告します",
-                "reason_en": "the supporting association answers and reports"}
-    if dispatch.stage == 2:
-        secretariat = (disaster.acting_roles or {}).get("secretariat") or {}
-        name = _names(secretariat.get("id"))
-        return {"action": action, "who_ja": f"事務局（{name['ja']}）", "who_en": f"the secretariat ({name['en']})",
-                "association_ids": [secretariat.get("id")] if secretariat.get("id") else [],
-                "reason_ja": "ブロック間（第2段階）の派遣は事務局が承認します",
-                "reason_en": "cross-block (stage 2) dispatches are approved by the secretariat"}
-    block = block_of(dispatch.requester_id)
-    coordinator = ((disaster.acting_roles or {}).get("coordinators") or {}).get(block or "") or {}
-    name, block_name = _names(coordinator.get("association_id")), _block_names(block)
-    return {"action": action, "who_ja": f"{block_name['ja']}ブロック幹事（{name['ja']}）",
-            "who_en": f"the {block_name['en']} coordinator ({name['en']})",
-            "association_ids": [coordinator["association_id"]] if coordinator.get("association_id") else [],
-            "reason_ja": "ブロック内（第1段階）の派遣は要請団体のブロック幹事が承認します",
-            "reason_en": "stage 1 dispatches are approved by the requester block's acting coordinator"}
+    """Who must act next on this dispatch and why, in names (dispatches/policy.py; None once it is over)."""
+    return dispatch_policy.awaiting(disaster, dispatch, requester_block=block_of(dispatch.requester_id))
 
 
 def dispatch_extras(disaster: Any, dispatch: Dispatch, need: Any | None) -> dict[str, Any]:
@@ -133,15 +102,3 @@ def dispatch_extras(disaster: Any, dispatch: Dispatch, need: Any | None) -> dict
         "cancel_reason": dispatch.cancel_reason, "updated_at": latest, **times,
         "awaiting": getattr(dispatch, "awaiting", None) or awaiting(disaster, dispatch),
     }
-
-
-def disaster_may(actor: User, disaster: Any) -> dict[str, bool]:
-    """Disaster actions this user may take, by today's rules (the API's allowed_actions replaces this)."""
-    allowed = getattr(disaster, "allowed_actions", None)
-    if allowed is not None:
-        return {action: action in allowed for action in ("rename", "change_area", "close", "reopen")}
-    changer = disaster_policy.is_acting_secretariat(actor, disaster) or bool(
-        disaster_policy.coordinator_blocks(actor, disaster))
-    is_open = disaster.status == "open"
-    return {"rename": changer and is_open, "change_area": False, "close": changer and is_open,
-            "reopen": False}

@@ -13,43 +13,24 @@ from typing import Any
 from sqlmodel import Session
 
 from coordinator.auth.models import User
-from coordinator.disasters import policy as disaster_policy
-from coordinator.disasters.reference import block_of
+from coordinator.disasters.actions import disaster_actions
+from coordinator.disasters.policy import acting_as, acting_roles_named
 from coordinator.disasters.service import get_disaster
-from coordinator.dispatches import policy as dispatch_policy
 from coordinator.dispatches.models import Dispatch
 from coordinator.dispatches.service import list_dispatches
-from coordinator.dispatches.transitions import (
-    ACCEPTED_STATES,
-    OPEN_STATES,
-    PENDING_STATES,
-    DispatchAction,
-    allowed_actions,
-)
-from coordinator.exports import policy as export_policy
+from coordinator.dispatches.service import public as dispatch_public
+from coordinator.dispatches.transitions import ACCEPTED_STATES, OPEN_STATES, PENDING_STATES
 from coordinator.needs.service import visible_needs
 from coordinator.offers.service import disaster_offers
 from coordinator.readmodel.people import needs_people
 from coordinator.readmodel.summary import summarise
-from coordinator.web.decisions import disaster_may, dispatch_extras, iso, need_extras, roles_view
+from coordinator.web.decisions import dispatch_extras, iso, need_extras, roles_view
 from coordinator.web.staffview import request_details, scope_of
 
 # Arrows: dispatches still asked for (PENDING_STATES, drawn dashed) and those accepted (ACCEPTED_STATES,
 # solid, completed ones included); withdrawn ones are not drawn.
 ARROW_STATES = PENDING_STATES | ACCEPTED_STATES
 ASSOCIATION_STATES = ("requesting", "affected", "supporting", "idle")
-
-
-def _actions_for(user: User, disaster: Any, dispatch: Dispatch) -> list[str]:
-    blocks = {
-        "requester_block": block_of(dispatch.requester_id),
-        "supplier_block": block_of(dispatch.supplier_id),
-    }
-    return [
-        a
-        for a in allowed_actions(dispatch.state)
-        if dispatch_policy.may_act(user, disaster, dispatch, DispatchAction(a), **blocks)
-    ]
 
 
 def _arrows(dispatches: list[Dispatch]) -> list[dict[str, Any]]:
@@ -93,6 +74,7 @@ def disaster_picture(session: Session, *, disaster_id: int, actor: User) -> dict
     offers = disaster_offers(session, disaster=disaster, status="active", actor=actor)
     people = needs_people(session, needs)
     summary = summarise(disaster, needs, people, offers)
+    allowed = disaster_actions(actor, disaster)
     need_rows = []
     coverage: dict[str, dict[str, int]] = defaultdict(lambda: {"requested": 0, "accepted": 0, "needs": 0})
     for need in needs:
@@ -139,11 +121,13 @@ def disaster_picture(session: Session, *, disaster_id: int, actor: User) -> dict
             "distance_km": d.distance_km,
             "expected_cost_yen": d.expected_cost_yen,
             "decline_reason": d.decline_reason,
-            "actions": _actions_for(actor, disaster, d),
             **dispatch_extras(disaster, d, need_by_id.get(d.need_id)),
             **request_details(session, d, need_by_id.get(d.need_id)),
+            # Exactly what the API allows this user, and who must act next and why (dispatches/policy.py).
+            "actions": view.allowed_actions,
+            "awaiting": view.awaiting,
         }
-        for d in dispatches
+        for d, view in ((d, dispatch_public(d, actor=actor, disaster=disaster)) for d in dispatches)
     ]
     return {
         "disaster": {
@@ -158,9 +142,12 @@ def disaster_picture(session: Session, *, disaster_id: int, actor: User) -> dict
             "declared_at": disaster.declared_at.isoformat(),
             "declared_at_utc": iso(disaster.declared_at),
             "closed_at_utc": iso(disaster.closed_at),
+            "acting_roles": acting_roles_named(disaster),
         },
         "roles": roles_view(disaster),
         "scope": scope_of(actor, disaster),
+        "allowed_actions": allowed,
+        "acting_as": acting_as(actor, disaster),
         "figures": {
             "needs_open": summary.needs_open,
             "needs_fulfilled": summary.needs_fulfilled,
@@ -186,26 +173,6 @@ def disaster_picture(session: Session, *, disaster_id: int, actor: User) -> dict
         ],
         "states": _states(disaster, needs, dispatches),
         "arrows": _arrows(dispatches),
-        "may": {
-            "open_cross_block": (
-                not disaster.cross_block_open
-                and disaster.status == "open"
-                and disaster_policy.is_acting_secretariat(actor, disaster)
-            ),
-            "plan": disaster.status == "open"
-            and (
-                disaster_policy.is_acting_secretariat(actor, disaster)
-                or bool(disaster_policy.coordinator_blocks(actor, disaster))
-            ),
-            "export": _may_export(actor, disaster),
-            **disaster_may(actor, disaster),
-        },
+        "may": {action: action in allowed for action in (
+            "open_cross_block", "plan", "export", "rename", "change_area", "close", "reopen")},
     }
-
-
-def _may_export(actor: User, disaster: Any) -> bool:
-    try:
-        export_policy.ensure_can_export(actor, disaster)
-    except Exception:  # Forbidden: the export links are simply not shown
-        return False
-    return True

@@ -79,8 +79,10 @@ def _matrix(w: World) -> list[tuple[str, str, Callable[[], str], Any, dict[str, 
         ("list offers", "GET", fixed(f"{d}/offers"), None, _expect(200)),
         ("read offer", "GET", offer, None,
          _expect(403, toyama=200, coordinator=200, secretariat=200, observer=200)),
-        ("amend offer", "PATCH", offer, {"headcount": 1}, _expect(403, toyama=200)),
-        ("withdraw offer", "POST", lambda: offer() + "/withdraw", None, _expect(403, toyama=200)),
+        # Toyama's block coordinator and the secretariat act on Toyama's behalf (issue 12 item 13).
+        ("amend offer", "PATCH", offer, {"headcount": 1}, _expect(403, toyama=200, coordinator=200, secretariat=200)),
+        ("withdraw offer", "POST", lambda: offer() + "/withdraw", None,
+         _expect(403, toyama=200, coordinator=200, secretariat=200)),
         ("list capacity", "GET", fixed("/api/v1/standing-capacity"), None, _expect(200)),
         ("add capacity", "POST", fixed("/api/v1/standing-capacity"),
          {"language": "vi", "kinds": ["hotline"], "headcount": 1}, _expect(201, secretariat=403, observer=403)),
@@ -120,7 +122,8 @@ def test_refused_changes_write_nothing(world: World, engine: Engine) -> None:
     for headers in (world.outsider, world.toyama, world.observer):
         world.client.patch(f"/api/v1/needs/{need['id']}", json={"headcount": 9}, headers=headers)
         world.client.post(f"/api/v1/needs/{need['id']}/cancel", headers=headers)
-    for headers in (world.outsider, world.requester, world.coordinator, world.secretariat):
+    # The coordinator of Toyama's block and the secretariat may amend it on Toyama's behalf (issue 12 item 13).
+    for headers in (world.outsider, world.requester, world.observer):
         world.client.patch(f"/api/v1/offers/{offer['id']}", json={"headcount": 9}, headers=headers)
         world.client.post(f"/api/v1/offers/{offer['id']}/withdraw", headers=headers)
     assert counts(engine) == before

@@ -134,7 +134,13 @@
     var s = p.roles.secretariat;
     document.getElementById("secretariat-role").replaceChildren(c.pick(s.name),
       s.is_failover ? el("span", { className: "tag" }, t("preview.failover")) : "", " ",
+      s.also_acting ? el("span", { className: "also-acting" }, t("authority.also_acting")) : "", " ",
       el("span", { className: "role-reason" }, c.pick(s.reason)));
+    var mine = document.getElementById("my-capacity");  // the capacities the viewer acts in, and why
+    if (mine) mine.replaceChildren.apply(mine, (p.acting_as || []).map(function (a) {
+      return el("li", { dataset: { role: a.role } }, el("strong", {}, t("capacity." + a.role)),
+                a.block ? " " + c.pick(a, "block_name") : "", " ", el("span", { className: "role-reason" }, c.pick(a, "reason")));
+    }));
   }
 
   function emptyRow(columns) {
