@@ -34,7 +34,7 @@ def cross_block_decisions(session: Session, context: TodoContext) -> list[TodoIt
         mark_ja, mark_en = context.drill_mark(disaster)
         oldest = min(as_utc(n.created_at) for n, _ in short)
         items.append(TodoItem(
-            kind="disaster.cross_block", disaster_id=disaster_id, disaster_name=disaster.name, mode=disaster.mode,
+            kind="cross_block_decision", disaster_id=disaster_id, disaster_name=disaster.name, mode=disaster.mode,
             count=1, title_ja=f"{mark_ja}ブロック間支援の開始を判断 — 未充足のニーズ {len(short)}件（{people}人）",
             title_en=f"{mark_en}Decide on cross-block support — {len(short)} need{'s' * (len(short) != 1)} "
                      f"short of {people} people",

@@ -75,11 +75,11 @@ def approvals(session: Session, context: TodoContext) -> list[TodoItem]:
         if state == DispatchState.proposed.value:
             title = (f"承認待ちの提案 {n}件{cross_ja} — {as_ja}",
                      f"{n} proposal{'s' * (n != 1)} to approve{cross_en} — {as_en}")
-            kind, since = "dispatch.approve", _oldest(d.proposed_at for d in rows)
+            kind, since = "approve_dispatches", _oldest(d.proposed_at for d in rows)
         else:
             title = (f"承認済みで未送信の要請 {n}件 — {as_ja}",
                      f"{n} approved dispatch{'es' * (n != 1)} to send as requests — {as_en}")
-            kind, since = "dispatch.request", _oldest(d.approved_at for d in rows)
+            kind, since = "send_requests", _oldest(d.approved_at for d in rows)
         items.append(_item(context, disaster, kind=kind, rows=rows, title=title,
                            detail=(capacity.reason_ja, capacity.reason_en), link=f"/disasters/{disaster_id}#dispatches",
                            since=since))
@@ -107,7 +107,7 @@ def requests_to_answer(session: Session, context: TodoContext) -> list[TodoItem]
                  f"{n} request{'s' * (n != 1)} unanswered for up to {hours} h")
         detail = (f"協定の回答期限は要請から{timeout}時間です。受諾または辞退してください",
                   f"The agreement asks for an answer within {timeout} h of the request: accept or decline")
-        items.append(_item(context, by_id[disaster_id], kind="dispatch.answer", rows=rows, title=title, detail=detail,
+        items.append(_item(context, by_id[disaster_id], kind="answer_requests", rows=rows, title=title, detail=detail,
                            link=f"/disasters/{disaster_id}/association#requests", since=since, deadline=deadline,
                            urgent=overdue))
     return items
@@ -126,7 +126,7 @@ def overdue_requests(session: Session, context: TodoContext) -> list[TodoItem]:
     for disaster_id, rows in groups.items():
         n = len(rows)
         items.append(_item(
-            context, by_id[disaster_id], kind="dispatch.overdue", rows=rows,
+            context, by_id[disaster_id], kind="overdue_requests", rows=rows,
             title=(f"回答期限を過ぎた応援要請 {n}件", f"{n} request{'s' * (n != 1)} past the answer deadline"),
             detail=("応援団体に連絡するか、取り消して計画し直してください",
                     "Call the supporting association, or cancel and plan again"),
@@ -146,7 +146,7 @@ def costs_to_agree(session: Session, context: TodoContext) -> list[TodoItem]:
     for disaster_id, rows in groups.items():
         n = len(rows)
         items.append(_item(
-            context, by_id[disaster_id], kind="dispatch.cost", rows=rows,
+            context, by_id[disaster_id], kind="agree_costs", rows=rows,
             title=(f"同意が必要な見込み費用 {n}件", f"{n} expected cost{'s' * (n != 1)} to agree to"),
             detail=("通常より大きい見込み費用です。同意するまで費用は確定せず、応援者も出発しません",
                     "The expected cost is out of proportion: it binds you only once you agree; nobody departs before"),

@@ -123,7 +123,7 @@ def test_the_coordinator_does_not_approve_its_own_associations_dispatch(world: D
     assert capacities["dispatch.requested"]["role"] == "secretariat"
     # A request by the coordinator for its own association is refused the same way when it requests for
     # the requester side: Aichi is never asked to approve what it supplies.
-    assert "dispatch.approve" not in [i["kind"] for i in world.client.get(
+    assert "approve_dispatches" not in [i["kind"] for i in world.client.get(
         "/api/v1/todo", headers=world.coordinator).json()["items"] if AICHI in str(i)]
 
 
@@ -152,7 +152,7 @@ def test_a_disproportionate_cost_asks_for_confirmation_then_waits_for_the_reques
     flagged = [e for e in events if e["type"] == "dispatch.cost_flagged"]
     assert flagged and flagged[0]["payload"]["cost"]["expected_cost_yen"] == 999_999_999
     items = world.client.get("/api/v1/todo", headers=world.requester).json()["items"]
-    assert [i for i in items if i["kind"] == "dispatch.cost" and i["urgent"]]
+    assert [i for i in items if i["kind"] == "agree_costs" and i["urgent"]]
     mine = world.client.get(f"/api/v1/dispatches/{dispatch['id']}", headers=world.requester).json()
     assert set(mine["allowed_actions"]) == {"agree_cost", "refuse_cost"}
     assert_error(world.client.post(f"/api/v1/dispatches/{dispatch['id']}/cost", json={"decision": "agree"},

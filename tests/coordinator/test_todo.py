@@ -37,7 +37,7 @@ def test_a_proposal_waits_for_the_blocks_acting_coordinator_with_its_capacity(wo
     need = world.need(headcount=3)
     proposals = [world.propose(need["id"]) for _ in range(2)]
     mine = todo(world, world.coordinator)
-    [item] = [i for i in mine["items"] if i["kind"] == "dispatch.approve"]
+    [item] = [i for i in mine["items"] if i["kind"] == "approve_dispatches"]
     assert item["count"] == 2 and sorted(item["entity_ids"]) == sorted(p["id"] for p in proposals)
     assert item["disaster_id"] == world.id and item["disaster_name"] == "能登半島地震" and item["mode"] == "live"
     assert "東海・北陸ブロックの幹事団体として" in item["title_ja"] and "coordinator of Tokai" in item["title_en"]
@@ -49,24 +49,24 @@ def test_a_proposal_waits_for_the_blocks_acting_coordinator_with_its_capacity(wo
     assert entry["block_name_ja"] == "東海・北陸" and entry["association_name_ja"] and entry["reason_ja"]
     # Nobody else is asked to approve a stage-1 proposal of this block.
     for other in (world.secretariat, world.requester, world.toyama, world.kinki_coordinator, world.observer):
-        assert "dispatch.approve" not in kinds(todo(world, other))
+        assert "approve_dispatches" not in kinds(todo(world, other))
     # Once approved it waits to be sent as a request, then for the supplier's answer.
     world.act(proposals[0]["id"], "approve", world.coordinator)
-    assert {"dispatch.approve", "dispatch.request"} <= set(kinds(todo(world, world.coordinator)))
+    assert {"approve_dispatches", "send_requests"} <= set(kinds(todo(world, world.coordinator)))
 
 
 def test_a_request_waits_for_the_suppliers_answer_with_the_agreements_deadline(world: DispatchWorld) -> None:
     dispatch = world.dispatch_in("requested")
     listing = todo(world, world.toyama)
-    [item] = [i for i in listing["items"] if i["kind"] == "dispatch.answer"]
+    [item] = [i for i in listing["items"] if i["kind"] == "answer_requests"]
     assert item["entity_ids"] == [dispatch["id"]] and item["urgent"] is False
     requested = datetime.fromisoformat(dispatch["requested_at"].replace("Z", "+00:00"))
     deadline = datetime.fromisoformat(item["deadline"].replace("Z", "+00:00"))
     assert deadline - requested == timedelta(hours=24)  # agreements/default.toml [requests] answer_timeout_hours
     assert item["link"] == f"/disasters/{world.id}/association#requests"
     assert dispatch["answer_due_at"] and dispatch["awaiting"]["action"] == "accept"
-    assert "dispatch.answer" not in kinds(todo(world, world.fukui))
-    assert "dispatch.answer" not in kinds(todo(world, world.requester))
+    assert "answer_requests" not in kinds(todo(world, world.fukui))
+    assert "answer_requests" not in kinds(todo(world, world.requester))
 
 
 def test_an_overdue_request_is_urgent_for_the_supplier_and_escalates_to_the_approver(
@@ -75,33 +75,33 @@ def test_an_overdue_request_is_urgent_for_the_supplier_and_escalates_to_the_appr
     with engine.begin() as connection:
         connection.execute(text("UPDATE dispatch SET requested_at = :t WHERE id = :id"),
                            {"t": datetime.now(UTC) - timedelta(hours=30), "id": dispatch["id"]})
-    answer = next(i for i in todo(world, world.toyama)["items"] if i["kind"] == "dispatch.answer")
+    answer = next(i for i in todo(world, world.toyama)["items"] if i["kind"] == "answer_requests")
     assert answer["urgent"] is True and "30" in answer["title_ja"]
-    assert "dispatch.overdue" not in kinds(todo(world, world.coordinator))  # not flagged by the watch yet
+    assert "overdue_requests" not in kinds(todo(world, world.coordinator))  # not flagged by the watch yet
     with Session(engine) as session:
         assert [d.id for d in mark_overdue(session)] == [dispatch["id"]]
-    overdue = next(i for i in todo(world, world.coordinator)["items"] if i["kind"] == "dispatch.overdue")
+    overdue = next(i for i in todo(world, world.coordinator)["items"] if i["kind"] == "overdue_requests")
     assert overdue["urgent"] is True and overdue["entity_ids"] == [dispatch["id"]]
-    assert todo(world, world.coordinator)["items"][0]["kind"] == "dispatch.overdue"  # urgent first
+    assert todo(world, world.coordinator)["items"][0]["kind"] == "overdue_requests"  # urgent first
 
 
 def test_the_secretariat_is_asked_about_cross_block_support_and_stage_2_approvals(
         world: DispatchWorld, make_user, auth) -> None:
     world.client.post(f"/api/v1/offers/{world.toyama_offer['id']}/withdraw", headers=world.toyama)
     need = world.need(headcount=4)
-    decision = next(i for i in todo(world, world.secretariat)["items"] if i["kind"] == "disaster.cross_block")
+    decision = next(i for i in todo(world, world.secretariat)["items"] if i["kind"] == "cross_block_decision")
     assert decision["entity"] == "need" and decision["entity_ids"] == [need["id"]] and "4人" in decision["title_ja"]
-    assert "disaster.cross_block" not in kinds(todo(world, world.coordinator))
+    assert "cross_block_decision" not in kinds(todo(world, world.coordinator))
     opened = world.client.post(f"/api/v1/disasters/{world.id}/cross-block", headers=world.secretariat)
     assert opened.status_code == 200
-    assert "disaster.cross_block" not in kinds(todo(world, world.secretariat))
+    assert "cross_block_decision" not in kinds(todo(world, world.secretariat))
     osaka = auth(make_user("staff", "pref_osaka")[1])
     world.offer(headers=osaka, headcount=2)
     proposal = world.propose(need["id"], "pref_osaka", headcount=2, headers=world.secretariat)
     assert proposal["stage"] == 2
-    item = next(i for i in todo(world, world.secretariat)["items"] if i["kind"] == "dispatch.approve")
+    item = next(i for i in todo(world, world.secretariat)["items"] if i["kind"] == "approve_dispatches")
     assert "ブロック間 1件" in item["title_ja"] and "事務局として" in item["title_ja"]
-    assert "dispatch.approve" not in kinds(todo(world, world.coordinator))
+    assert "approve_dispatches" not in kinds(todo(world, world.coordinator))
 
 
 def test_live_items_come_before_drill_items_which_are_marked(world: DispatchWorld) -> None:
@@ -116,7 +116,7 @@ def test_live_items_come_before_drill_items_which_are_marked(world: DispatchWorl
                                  json={"need_id": drill_need["id"], "supplier_id": TOYAMA, "headcount": 1})
     assert proposed.status_code == 201, proposed.text
     world.propose(world.need()["id"])
-    items = [i for i in todo(world, world.coordinator)["items"] if i["kind"] == "dispatch.approve"]
+    items = [i for i in todo(world, world.coordinator)["items"] if i["kind"] == "approve_dispatches"]
     assert [i["mode"] for i in items] == ["live", "drill"]
     assert items[1]["title_ja"].startswith("【訓練】") and items[1]["title_en"].startswith("[Drill]")
     assert not items[0]["title_ja"].startswith("【訓練】")
