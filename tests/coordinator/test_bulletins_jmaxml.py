@@ -120,3 +120,11 @@ def test_bad_header_values_are_refused() -> None:
 def test_report_time_keeps_its_offset() -> None:
     bulletin = parse("32-39_11_05_240613_VXSE53.xml")
     assert bulletin.report_datetime.astimezone(UTC) == datetime(2011, 3, 11, 5, 54, tzinfo=UTC)
+
+
+def test_vpww54_reads_like_vpww53() -> None:
+    bulletin = parse("15_14_01_170216_VPWW54.xml")
+    assert (bulletin.type_code, bulletin.weather_prefecture) == ("VPWW54", "13")
+    assessment = assess(bulletin, RULES)
+    assert assessment.proposes and assessment.name == "東京都の大雨特別警報" and assessment.kind == "flood"
+    assert assessment.event_key == "weather:13"
