@@ -1,14 +1,14 @@
-"""Dashboard render benchmark: all 63 associations, 50 needs and 100 dispatches, in Debian's Chromium.
+"""Dashboard render benchmark: all 63 associations, 200 needs and 400 dispatches, in Debian's Chromium.
 
 Run from the repository root:  python bench/web.py [--runs 7] [--out bench/results/web.json]
 
-Builds a fresh SQLite database with a live disaster over 12 prefectures (Tokai to Kyushu), 50 needs of
-affected associations and 100 dispatches from unaffected ones through the real services, starts uvicorn,
+Builds a fresh SQLite database with a live disaster over 12 prefectures (Tokai to Kyushu), 200 needs of
+affected associations and 400 dispatches from unaffected ones through the real services, starts uvicorn,
 and opens the dashboard in a new browser context per run. "Drawn" is the page's own performance mark
 `ouen-dashboard-drawn`, set once the map layers and every panel have been drawn (milliseconds since
 navigation start, so it includes the server rendering the page). Also reports the server's time for the
-page HTML and for the picture JSON that live updates re-read. Prints the JSON and writes it to --out.
-Target (issue 6): drawn in < 1 s. Reported, not asserted.
+page HTML and for the picture JSON that live updates re-read, and their size on the wire with and without
+gzip. Prints the JSON and writes it to --out. Target (issues 6 and 14): drawn in < 1 s. Reported, not asserted.
 """
 
 from __future__ import annotations
@@ -185,7 +185,7 @@ def measure(base: str, disaster_id: int, runs: int, chromium: str) -> dict[str, 
     from playwright.sync_api import sync_playwright
 
     login = {"login": "bench-secretariat", "password": PASSWORD}
-    with httpx.Client(base_url=base) as client:
+    with httpx.Client(base_url=base, timeout=60) as client:
         client.post("/api/v1/auth/login", json=login).raise_for_status()
         html_ms, json_ms = [], []
         for _ in range(runs):
@@ -195,7 +195,13 @@ def measure(base: str, disaster_id: int, runs: int, chromium: str) -> dict[str, 
             started = time.perf_counter()
             picture = client.get(f"/web/picture/{disaster_id}").raise_for_status().json()
             json_ms.append((time.perf_counter() - started) * 1000)
-    drawn, dom = [], []
+        sizes = {}
+        for name, path in (("page_html", f"/disasters/{disaster_id}"), ("picture_json", f"/web/picture/{disaster_id}")):
+            plain = client.get(path, headers={"Accept-Encoding": "identity"})
+            gzipped = client.get(path, headers={"Accept-Encoding": "gzip"})
+            sizes[name] = {"bytes": len(plain.content), "gzip_bytes": int(gzipped.headers["content-length"]),
+                           "gzip_ratio": round(int(gzipped.headers["content-length"]) / len(plain.content), 3)}
+    drawn, dom, after_response = [], [], []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         for _ in range(runs):
@@ -206,12 +212,14 @@ def measure(base: str, disaster_id: int, runs: int, chromium: str) -> dict[str, 
             page.wait_for_selector("body[data-ready='1']")
             timing = page.evaluate("""() => ({
                 drawn: performance.getEntriesByName('ouen-dashboard-drawn')[0].startTime,
+                response_end: performance.getEntriesByType('navigation')[0].responseEnd,
                 dom: performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd,
                 points: document.querySelectorAll('#map-points circle').length,
                 arrows: document.querySelectorAll('#map-arrows g').length,
                 needs: document.querySelectorAll('#needs-table tbody tr').length,
                 dispatches: document.querySelectorAll('#dispatch-table tbody tr').length})""")
             drawn.append(timing["drawn"])
+            after_response.append(timing["drawn"] - timing["response_end"])
             dom.append(timing["dom"])
             context.close()
         browser.close()
@@ -222,8 +230,12 @@ def measure(base: str, disaster_id: int, runs: int, chromium: str) -> dict[str, 
             "runs": [round(v, 1) for v in drawn],
         },
         "dom_content_loaded_ms": {"median": round(statistics.median(dom), 1)},
+        # The browser's own part: from the last byte of the page to the mark (server time excluded).
+        "drawn_after_response_ms": {"median": round(statistics.median(after_response), 1),
+                                    "max": round(max(after_response), 1)},
         "server_page_html_ms": {"median": round(statistics.median(html_ms), 1)},
         "server_picture_json_ms": {"median": round(statistics.median(json_ms), 1)},
+        "sizes": sizes,
         "drawn": {k: timing[k] for k in ("points", "arrows", "needs", "dispatches")},
         "picture": {
             "needs": len(picture["needs"]),
@@ -241,8 +253,8 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--needs", type=int, default=50)
-    parser.add_argument("--dispatches", type=int, default=100)
+    parser.add_argument("--needs", type=int, default=200)
+    parser.add_argument("--dispatches", type=int, default=400)
     parser.add_argument("--chromium", default=os.environ.get("OUEN_TEST_CHROMIUM", "/usr/bin/chromium"))
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "web.json")
     args = parser.parse_args()

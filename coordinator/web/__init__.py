@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 
 
 def install_web(app: FastAPI) -> None:
@@ -15,4 +14,6 @@ def install_web(app: FastAPI) -> None:
     app.include_router(coordination_router)  # first: /disasters/new before /disasters/{disaster_id}
     app.include_router(router)
     app.include_router(bulletins_router)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    from coordinator.web.static_files import CachedStaticFiles
+
+    app.mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static")

@@ -10,9 +10,21 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from coordinator.disasters.preview import readable
-from coordinator.disasters.reference import association_or_none, block_of, current_agreement, municipality_or_none
-from coordinator.dispatches import policy as dispatch_policy
+from coordinator.disasters.reference import association_or_none, current_agreement, municipality_or_none
 from coordinator.dispatches.models import Dispatch
+
+_TABLES: dict[int, tuple[Any, dict[str, str]]] = {}
+
+
+def block_of(association_id: str | None) -> str | None:
+    """The agreement block of an association (a dictionary built once per loaded agreement)."""
+    agreement = current_agreement()
+    cached = _TABLES.get(id(agreement))
+    if cached is None or cached[0] is not agreement:
+        cached = (agreement, {m: b.id for b in agreement.blocks for m in b.members})
+        _TABLES.clear()
+        _TABLES[id(agreement)] = cached
+    return cached[1].get(association_id or "")
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -83,22 +95,33 @@ def need_extras(need: Any) -> dict[str, Any]:
             "created_at": iso(need.created_at), "updated_at": iso(need.updated_at)}
 
 
-def awaiting(disaster: Any, dispatch: Dispatch) -> dict[str, Any] | None:
-    """Who must act next on this dispatch and why, in names (dispatches/policy.py; None once it is over)."""
-    return dispatch_policy.awaiting(disaster, dispatch, requester_block=block_of(dispatch.requester_id))
-
-
 def dispatch_extras(disaster: Any, dispatch: Dispatch, need: Any | None) -> dict[str, Any]:
-    """Kind, language and dates of the need, state times, the cancel reason and who must act next."""
-    times = {name: iso(getattr(dispatch, name)) for name in (
+    """What the dashboard shows beside a dispatch: the need's kind, language and place, the blocks, the
+    cancel reason, and when it was requested and last changed."""
+    times = [getattr(dispatch, name) for name in (
         "proposed_at", "approved_at", "requested_at", "answered_at", "en_route_at", "on_site_at", "completed_at",
-        "cancelled_at")}
-    latest = max((v for v in times.values() if v), default=None)
+        "cancelled_at")]
     return {
         "kind": need.kind if need else None, "language": need.language if need else None,
-        "start": need.start.isoformat() if need else None, "days": need.days if need else None,
         "place_name": place_name(need.place) if need else None,
         "supplier_block": block_of(dispatch.supplier_id), "requester_block": block_of(dispatch.requester_id),
-        "cancel_reason": dispatch.cancel_reason, "updated_at": latest, **times,
-        "awaiting": getattr(dispatch, "awaiting", None) or awaiting(disaster, dispatch),
+        "cancel_reason": dispatch.cancel_reason, "requested_at": iso(dispatch.requested_at),
+        "updated_at": iso(max((t for t in times if t is not None), default=None)),
     }
+
+
+def compact_awaiting(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Replace each row's `awaiting` (who must act next and why, contract 2) by its action and a key into the
+    returned table, so that 400 rows do not repeat the same sentences; the table's entries keep every field."""
+    table: dict[str, dict[str, Any]] = {}
+    keys: dict[str, str] = {}
+    for row in rows:
+        awaiting = row.get("awaiting")
+        if not awaiting:
+            continue
+        party = {k: v for k, v in awaiting.items() if k != "action"}
+        signature = repr(sorted(party.items()))
+        key = keys.setdefault(signature, f"a{len(keys) + 1}")
+        table[key] = party
+        row["awaiting"] = {"action": awaiting.get("action"), "key": key}
+    return table

@@ -24,7 +24,7 @@ from coordinator.needs.service import visible_needs
 from coordinator.offers.service import disaster_offers
 from coordinator.readmodel.people import needs_people
 from coordinator.readmodel.summary import summarise
-from coordinator.web.decisions import dispatch_extras, iso, need_extras, roles_view
+from coordinator.web.decisions import compact_awaiting, dispatch_extras, iso, need_extras, roles_view
 from coordinator.web.staffview import request_details, scope_of
 
 # Arrows: dispatches still asked for (PENDING_STATES, drawn dashed) and those accepted (ACCEPTED_STATES,
@@ -122,14 +122,19 @@ def disaster_picture(session: Session, *, disaster_id: int, actor: User) -> dict
             "expected_cost_yen": d.expected_cost_yen,
             "decline_reason": d.decline_reason,
             **dispatch_extras(disaster, d, need_by_id.get(d.need_id)),
-            **request_details(session, d, need_by_id.get(d.need_id)),
+            # What staff need on a request card: only for the dispatch's own two parties (the national
+            # view of 400 dispatches would carry it 400 times unused).
+            **(request_details(session, d, need_by_id.get(d.need_id))
+               if actor.association_id in (d.supplier_id, d.requester_id) else {}),
             # Exactly what the API allows this user, and who must act next and why (dispatches/policy.py).
             "actions": view.allowed_actions,
             "awaiting": view.awaiting,
         }
         for d, view in ((d, dispatch_public(d, actor=actor, disaster=disaster)) for d in dispatches)
     ]
+    awaiting = compact_awaiting(dispatch_rows)
     return {
+        "awaiting": awaiting,
         "disaster": {
             "id": disaster.id,
             "name": disaster.name,

@@ -29,6 +29,7 @@ from coordinator.web.i18n import LANGUAGE_COOKIE, LANGUAGES, Translator, catalog
 from coordinator.web.mapview import MapView, arrow_geometry, map_view
 from coordinator.web.picture import disaster_picture
 from coordinator.web.staffview import waiting_requests
+from coordinator.web.static_files import static_url
 from coordinator.web.timefmt import jst
 
 WEB_DIR = Path(__file__).resolve().parent
@@ -44,6 +45,9 @@ templates = Environment(
 )
 templates.globals["arrow_geometry"] = arrow_geometry
 templates.filters["jst"] = jst
+# Pages embed their data as JSON: Japanese stays UTF-8 (a third of the \uXXXX-escaped size).
+templates.policies["json.dumps_kwargs"] = {"sort_keys": False, "ensure_ascii": False}
+templates.globals["static"] = lambda name: static_url(STATIC_DIR, name)
 router = APIRouter(include_in_schema=False, route_class=SessionRoute)
 
 
@@ -374,4 +378,4 @@ def picture_json(disaster_id: int, session: SessionDep, user: OptionalUser) -> J
 @router.get("/web/live-client.js")
 def live_client() -> FileResponse:
     """realtime/client.js, served as is (one copy of the client in the repository)."""
-    return FileResponse(LIVE_CLIENT, media_type="text/javascript")
+    return FileResponse(LIVE_CLIENT, media_type="text/javascript", headers={"Cache-Control": "no-cache"})

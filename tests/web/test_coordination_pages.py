@@ -102,3 +102,24 @@ def test_home_in_peacetime_is_never_blank(engine, client: TestClient, seeded: Ac
     sign_in(client, seeded.logins["pref_toyama"])
     own = client.get("/home").text
     assert "あなたの協会が登録した人数です" in own and 'id="declare-link"' not in own
+
+
+def test_pages_and_json_go_out_gzipped_and_static_files_are_cached(client: TestClient, seeded: Accounts) -> None:
+    sign_in(client, seeded.logins["secretariat"])
+    page = client.get(f"/disasters/{seeded.live.id}", headers={"Accept-Encoding": "gzip"})
+    assert page.headers["content-encoding"] == "gzip" and "<html" in page.text  # httpx decodes it
+    raw = int(page.headers["content-length"])
+    assert raw < len(page.content) / 2, (raw, len(page.content))  # well under half on the wire
+    plain = client.get(f"/disasters/{seeded.live.id}", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    picture = client.get(f"/web/picture/{seeded.live.id}", headers={"Accept-Encoding": "gzip"})
+    assert picture.headers["content-encoding"] == "gzip"
+    # Pages link versioned static files: cached for a year; a changed file gets another URL.
+    versioned = re.search(r'src="(/static/dashboard\.js\?v=[0-9a-f]{12})"', page.text)
+    assert versioned
+    cached = client.get(versioned.group(1))
+    assert cached.headers["cache-control"] == "public, max-age=31536000, immutable"
+    bare = client.get("/static/dashboard.js")
+    assert bare.headers["cache-control"] == "no-cache" and bare.headers["etag"]
+    again = client.get("/static/dashboard.js", headers={"If-None-Match": bare.headers["etag"]})
+    assert again.status_code == 304

@@ -160,26 +160,27 @@
     return start + " – " + end.toISOString().slice(0, 10) + " (" + t("coord.days", { n: days }) + ")";
   }
 
-  var needsFilter = c.filterBar(document.getElementById("needs-filter"), document.getElementById("needs-table"));
+  function needRow(n) {
+    var age = el("span", { title: t("coord.created_updated", { created: c.jst(n.created_at), updated: c.jst(n.updated_at) }) },
+                 c.age(n.created_at, Date.now()));
+    return el("tr", { className: n.unmet > 0 ? "unmet" : "", dataset: { needId: n.id, state: n.status } },
+      cell("#", n.id), cell(t("col.requester"), nameOf(n.requester_id)),
+      cell(t("coord.col_place"), (n.place_name || "") + (n.remote ? " " + t("coord.remote") : "")),
+      cell(t("col.kind"), kindNames[n.kind] || n.kind), cell(t("col.language"), languageNames[n.language] || n.language),
+      cell(t("col.headcount"), n.headcount, "num"), cell(t("col.accepted"), n.accepted, "num"),
+      cell(t("col.unmet"), n.unmet, "num unmet-cell"), cell(t("coord.col_period"), period(n.start, n.days)),
+      cell(t("coord.col_notes"), n.notes || "", "notes"), cell(t("coord.col_age"), age),
+      cell(t("col.status"), o.label("need_status", n.status)));
+  }
+  var needsList = c.listView(document.getElementById("needs-filter"), document.querySelector("#needs-table tbody"), {
+    render: needRow, empty: function () { return emptyRow(12); },
+  });
+
   function drawNeeds(p) {
-    var body = document.querySelector("#needs-table tbody");
-    var now = Date.now();
-    var rows = p.needs.map(function (n) {
-      var age = el("span", { title: t("coord.created_updated", { created: c.jst(n.created_at), updated: c.jst(n.updated_at) }) },
-                   c.age(n.created_at, now));
-      return el("tr", { className: n.unmet > 0 ? "unmet" : "",
-                        dataset: { needId: n.id, state: n.status, block: n.block || "", associations: n.requester_id,
-                                   language: n.language } },
-        cell("#", n.id), cell(t("col.requester"), nameOf(n.requester_id)),
-        cell(t("coord.col_place"), (n.place_name || "") + (n.remote ? " " + t("coord.remote") : "")),
-        cell(t("col.kind"), kindNames[n.kind] || n.kind), cell(t("col.language"), languageNames[n.language] || n.language),
-        cell(t("col.headcount"), n.headcount, "num"), cell(t("col.accepted"), n.accepted, "num"),
-        cell(t("col.unmet"), n.unmet, "num unmet-cell"), cell(t("coord.col_period"), period(n.start, n.days)),
-        cell(t("coord.col_notes"), n.notes || "", "notes"), cell(t("coord.col_age"), age),
-        cell(t("col.status"), o.label("need_status", n.status)));
-    });
-    body.replaceChildren.apply(body, rows.length ? rows : [emptyRow(12)]);
-    needsFilter.apply();
+    needsList.set(p.needs.map(function (n) {
+      return { row: n, state: n.status, blocks: [n.block], associations: [n.requester_id], language: n.language,
+               text: [n.id, nameOf(n.requester_id), n.place_name, kindNames[n.kind], languageNames[n.language], n.notes].join(" ") };
+    }));
     var list = document.getElementById("needs-by-status");
     list.replaceChildren.apply(list, ["open", "fulfilled", "cancelled"].map(function (status) {
       return el("li", {}, el("span", {}, o.label("need_status", status)),
@@ -205,41 +206,43 @@
     return button;
   }
 
-  var dispatchFilter = c.filterBar(document.getElementById("dispatch-filter"), document.getElementById("dispatch-table"), {
-    // Declined and cancelled (replaced) dispatches are hidden unless asked for, or filtered by that state.
-    hidden: function (row, values) {
-      return WITHDRAWN.indexOf(row.dataset.state) >= 0 && !values.withdrawn && values.state !== row.dataset.state;
-    },
-  });
   function bulkable(d) { return d.actions.indexOf("approve") >= 0 || d.actions.indexOf("request") >= 0; }
+  var selected = {};
+
+  function dispatchRow(d) {
+    var actions = cell(t("col.actions"), null, "actions");
+    d.actions.filter(function (a) { return COORDINATOR_ACTIONS.indexOf(a) >= 0; }).forEach(function (a) {
+      actions.append(actionButton(d, a));
+    });
+    var state = o.label("dispatch_state", d.state) + (d.overdue ? " (" + t("dispatch.overdue") + ")" : "");
+    var why = d.decline_reason || d.cancel_reason;
+    var select = bulkable(d) ? el("input", { type: "checkbox", className: "bulk-select", value: String(d.id),
+                                              checked: Boolean(selected[d.id]),
+                                              "aria-label": t("coord.bulk_select_one", { id: d.id }) }) : "";
+    var party = d.awaiting && picture.awaiting[d.awaiting.key];
+    var awaiting = party ? el("span", { title: c.pick(party, "reason") }, c.pick(party, "who")) : "";
+    return el("tr", { dataset: { dispatchId: d.id, state: d.state } },
+      cell(t("coord.bulk_select"), select, "select"), cell("#", d.id),
+      cell(t("col.supplier") + " → " + t("col.requester"), nameOf(d.supplier_id) + " \u2192 " + nameOf(d.requester_id)),
+      cell(t("col.kind"), (kindNames[d.kind] || d.kind || "") + " / " + (languageNames[d.language] || d.language || "")),
+      cell(t("col.headcount"), d.headcount, "num"), cell(t("col.stage"), t("coord.stage_" + d.stage)),
+      cell(t("col.state"), el("span", {}, state), why ? el("span", { className: "reason" }, why) : null),
+      cell(t("coord.col_awaiting"), awaiting), cell(t("coord.col_updated"), c.time(d.updated_at)), actions);
+  }
+  var dispatchList = c.listView(document.getElementById("dispatch-filter"), document.querySelector("#dispatch-table tbody"), {
+    render: dispatchRow, empty: function () { return emptyRow(10); },
+    // Declined and cancelled (replaced) dispatches are hidden unless asked for, or filtered by that state.
+    hidden: function (item, v) { return WITHDRAWN.indexOf(item.state) >= 0 && !v.withdrawn && v.state !== item.state; },
+  });
 
   function drawDispatches(p) {
-    var body = document.querySelector("#dispatch-table tbody");
-    var selected = {};
-    body.querySelectorAll("input.bulk-select:checked").forEach(function (box) { selected[box.value] = true; });
-    var rows = p.dispatches.map(function (d) {
-      var actions = cell(t("col.actions"), null, "actions");
-      d.actions.filter(function (a) { return COORDINATOR_ACTIONS.indexOf(a) >= 0; }).forEach(function (a) {
-        actions.append(actionButton(d, a));
-      });
-      var state = o.label("dispatch_state", d.state) + (d.overdue ? " (" + t("dispatch.overdue") + ")" : "");
-      var why = d.decline_reason || d.cancel_reason;
-      var select = bulkable(d) ? el("input", { type: "checkbox", className: "bulk-select", value: String(d.id),
-                                                checked: Boolean(selected[d.id]),
-                                                "aria-label": t("coord.bulk_select_one", { id: d.id }) }) : "";
-      var awaiting = d.awaiting ? el("span", { title: c.pick(d.awaiting, "reason") }, c.pick(d.awaiting, "who")) : "";
-      return el("tr", { dataset: { dispatchId: d.id, state: d.state, language: d.language || "",
-                                   block: [d.supplier_block, d.requester_block].join(" "),
-                                   associations: d.supplier_id + " " + d.requester_id } },
-        cell(t("coord.bulk_select"), select, "select"), cell("#", d.id),
-        cell(t("col.supplier") + " → " + t("col.requester"), nameOf(d.supplier_id) + " \u2192 " + nameOf(d.requester_id)),
-        cell(t("col.kind"), (kindNames[d.kind] || d.kind || "") + " / " + (languageNames[d.language] || d.language || "")),
-        cell(t("col.headcount"), d.headcount, "num"), cell(t("col.stage"), t("coord.stage_" + d.stage)),
-        cell(t("col.state"), el("span", {}, state), why ? el("span", { className: "reason" }, why) : null),
-        cell(t("coord.col_awaiting"), awaiting), cell(t("coord.col_updated"), c.time(d.updated_at)), actions);
-    });
-    body.replaceChildren.apply(body, rows.length ? rows : [emptyRow(10)]);
-    dispatchFilter.apply();
+    dispatchList.set(p.dispatches.map(function (d) {
+      var party = d.awaiting && p.awaiting[d.awaiting.key];
+      return { row: d, state: d.state, blocks: [d.supplier_block, d.requester_block], language: d.language,
+               associations: [d.supplier_id, d.requester_id],
+               text: [d.id, nameOf(d.supplier_id), nameOf(d.requester_id), kindNames[d.kind], languageNames[d.language],
+                      o.label("dispatch_state", d.state), d.decline_reason, d.cancel_reason, party ? c.pick(party, "who") : ""].join(" ") };
+    }));
     updateBulk();
     var overdue = document.getElementById("overdue-list");
     overdue.replaceChildren.apply(overdue, p.overdue.length ? p.overdue.map(function (d) {
@@ -250,14 +253,17 @@
 
   function updateBulk() {
     var boxes = document.querySelectorAll("#dispatch-table input.bulk-select");
-    var checked = document.querySelectorAll("#dispatch-table input.bulk-select:checked");
+    var chosen = Object.keys(selected).length;
     document.getElementById("bulk-bar").hidden = boxes.length === 0;
-    document.getElementById("bulk-count").textContent = t("coord.bulk_count", { n: checked.length });
-    document.getElementById("bulk-approve-request").disabled = checked.length === 0;
+    document.getElementById("bulk-count").textContent = t("coord.bulk_count", { n: chosen });
+    document.getElementById("bulk-approve-request").disabled = chosen === 0;
   }
 
   function draw(p) {
     picture = p;
+    var open = {};
+    p.dispatches.forEach(function (d) { if (bulkable(d)) open[d.id] = true; });
+    Object.keys(selected).forEach(function (id) { if (!open[id]) delete selected[id]; });
     drawFigures(p);
     drawMap(p);
     drawRoles(p);
@@ -306,13 +312,16 @@
               action === "cancel" ? {} : undefined), t("action.done_" + action));
   });
   table.addEventListener("change", function (event) {
-    if (event.target.classList.contains("bulk-select")) updateBulk();
+    if (!event.target.classList.contains("bulk-select")) return;
+    if (event.target.checked) selected[event.target.value] = true; else delete selected[event.target.value];
+    updateBulk();
   });
 
   // Approve and send the request for every selected dispatch, one after the other; report each failure.
   document.getElementById("bulk-approve-request").addEventListener("click", function () {
     var button = this;
-    var ids = Array.from(document.querySelectorAll("#dispatch-table input.bulk-select:checked")).map(function (b) { return b.value; });
+    var ids = Object.keys(selected);
+    selected = {};
     var byId = {};
     picture.dispatches.forEach(function (d) { byId[d.id] = d; });
     var failures = [], done = 0;
@@ -321,7 +330,7 @@
     var chain = Promise.resolve();
     ids.forEach(function (id) {
       chain = chain.then(function () {
-        var d = byId[id];
+        var d = byId[id] || {};
         var step = d && d.state === "proposed" ? o.api("POST", "/api/v1/dispatches/" + id + "/approve") : Promise.resolve();
         return step.then(function () { return o.api("POST", "/api/v1/dispatches/" + id + "/request"); })
           .then(function () { done += 1; }, function (error) { failures.push("#" + id + ": " + error.message); });
