@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from coordinator.associations.router import router as associations_router
+from coordinator.auth.router import accounts_router
 from coordinator.auth.router import router as auth_router
 from coordinator.bulletins.inputs import start_inputs, stop_inputs
 from coordinator.db import make_engine
@@ -21,6 +22,7 @@ from coordinator.idempotency.middleware import install_idempotency
 from coordinator.live.router import router as live_router
 from coordinator.live.setup import live_for_app, start_live, stop_live
 from coordinator.ops import install_operations
+from coordinator.ops.bodies import BodyGuard
 from coordinator.settings import Settings, get_settings
 from coordinator.web import install_web
 
@@ -104,6 +106,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.live = live
     install_error_handlers(app)
     app.include_router(auth_router)
+    app.include_router(accounts_router)
     app.include_router(associations_router)
     app.include_router(live_router)  # websocket /api/v1/live (docs/realtime.md)
     for router in _domain_routers():
@@ -128,6 +131,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         return HTMLResponse(DOCS_PAGE)
 
     install_idempotency(app)  # Idempotency-Key on POST/PATCH, inside CSRF (docs/api.md)
+    # Outermost but for the operations middleware: no body is read beyond the limit, before authentication.
+    app.add_middleware(BodyGuard, limit=settings.max_body_bytes)
     install_web(app)  # the web pages ("/", dashboard, association page, ...) and /static (coordinator/web)
     # /readyz, /metrics, JSON logs with request ids, security headers, CSRF, denial audit (docs/operations.md)
     install_operations(app, inline_pages=(DOCS_PAGE,))

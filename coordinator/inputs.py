@@ -48,6 +48,7 @@ def not_blank(value: str | None) -> str | None:
 Text = Annotated[str, AfterValidator(not_blank)]
 # A code or number as typed on any keyboard: NFKC-normalised before validation.
 Code = Annotated[str, BeforeValidator(nfkc)]
+Number = Annotated[int, BeforeValidator(nfkc)]
 
 
 def _count_points(value: Any, depth: int = 0) -> int:

@@ -23,14 +23,25 @@ class Settings(BaseSettings):
     session_cookie_name: str = "ouen_session"
     session_days: int = 7
     cookie_secure: bool = False
-    login_max_failures: int = 5
+    login_max_failures: int = 5  # failed sign-ins for one login from one address within the window
     login_window_seconds: int = 300
+    login_address_max_failures: int = 30  # failed sign-ins from one address for any logins (spraying)
+    # Proxies whose X-Forwarded-For is believed (addresses or networks, JSON list); empty: the peer is the
+    # client. docs/operations.md "Behind a proxy".
+    trusted_proxies: list[str] = []
+    # Largest request body read at all (bytes); larger ones get 413 before authentication.
+    max_body_bytes: int = 1_048_576
     log_level: str = "info"
     # Live channel (/api/v1/live, docs/realtime.md "Configuration"); 0 turns a period off.
     live_heartbeat_seconds: float = 15.0  # heartbeat period
     live_idle_seconds: float = 60.0  # close 4408 after this long without a client message
     live_poll_seconds: float = 2.0  # safety-net read of the event table (writes by other processes)
     live_max_queue: int = 512  # frames a subscriber may lag before it must resync (close 4409)
+    # Largest client message: a subscribe message or a pong needs a few hundred bytes (close 1009 above).
+    live_max_message_bytes: int = 4096
+    # How often every socket's credentials are checked again (revoked, signed out, disabled, new role:
+    # close 4401); revocations known through events are acted on at once. 0 turns the periodic check off.
+    live_revalidate_seconds: float = 10.0
     # Operations (docs/operations.md "Configuration").
     log_format: str = "json"  # json: one JSON object per line with request_id | text: plain lines
     access_log: bool = True  # one "ouen.access" line per HTTP request (replaces uvicorn's access lines)

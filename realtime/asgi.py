@@ -13,6 +13,7 @@ from realtime.hub import Hub
 from realtime.protocol import (
     CLOSE_IDLE_TIMEOUT,
     CLOSE_REASONS,
+    CLOSE_TOO_BIG,
     CLOSE_UNAUTHENTICATED,
     SubscriptionError,
     parse_subscription,
@@ -56,8 +57,12 @@ Refused = Callable[[SubscriptionError], Awaitable[None]]
 
 async def serve_websocket(hub: Hub, websocket: WebSocket, principal: Any | None, *,
                           block_members: Mapping[str, frozenset[str]] | None = None,
-                          subscribe_timeout: float = 10.0, on_refused: Refused | None = None) -> int | None:
+                          subscribe_timeout: float = 10.0, on_refused: Refused | None = None,
+                          max_message_bytes: int | None = None) -> int | None:
     """Accept, authenticate, read the subscribe message, then stream until either side closes.
+
+    A client message larger than `max_message_bytes` closes the socket with 1009 (the protocol's own
+    messages are a few hundred bytes; a server behind `ouen serve` never even reads larger frames).
 
     `on_refused`, if given, is awaited with the error of every refusal (no credentials, a forbidden or
     bad subscription, no subscribe message in time) after the socket is closed: the application audits."""
@@ -83,6 +88,14 @@ async def serve_websocket(hub: Hub, websocket: WebSocket, principal: Any | None,
         return CLOSE_IDLE_TIMEOUT
     except (WebSocketDisconnect, RuntimeError, KeyError):
         return None
+    if max_message_bytes is not None and len(raw) > max_message_bytes:
+        error = SubscriptionError("body", f"the message has {len(raw)} characters; at most {max_message_bytes}",
+                                  f"メッセージが大きすぎます（{len(raw)}文字。上限は{max_message_bytes}）",
+                                  code=CLOSE_TOO_BIG)
+        await _refuse(websocket, error)
+        if on_refused is not None:
+            await on_refused(error)
+        return CLOSE_TOO_BIG
     try:
         subscription = parse_subscription(raw, block_members=block_members)
         hub.authorize(principal, subscription)
@@ -99,6 +112,10 @@ async def serve_websocket(hub: Hub, websocket: WebSocket, principal: Any | None,
         while True:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
+                return
+            body = message.get("text") or message.get("bytes") or ""
+            if max_message_bytes is not None and len(body) > max_message_bytes:
+                hub.close(subscriber, CLOSE_TOO_BIG)
                 return
             subscriber.touch()
 

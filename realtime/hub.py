@@ -7,7 +7,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -142,6 +142,9 @@ class Hub:
         self.authorize = authorize
         self.config = config or HubConfig()
         self.head = 0  # last sequence number fanned out
+        # Called with every event as it is fanned out (loop thread, must not block): e.g. the app's
+        # credential guard watching for revocations.
+        self.listeners: list[Callable[[Envelope], None]] = []
         self._index: dict[tuple[str, int | None], dict[Subscriber, None]] = {}
         self._hints: list[Envelope] = []
         self._catch_up = False
@@ -262,6 +265,8 @@ class Hub:
     def fan_out(self, envelope: Envelope) -> None:
         """Deliver one event to every matching, authorised subscriber; never awaits."""
         self.head = envelope.seq
+        for listener in self.listeners:
+            listener(envelope)
         mode = envelope.mode or "live"
         frame: str | None = None
         can_see = self.can_see

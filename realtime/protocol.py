@@ -40,6 +40,7 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_IDLE_TIMEOUT = 4408
 CLOSE_RESYNC_REQUIRED = 4409
 CLOSE_SHUTTING_DOWN = 1001
+CLOSE_TOO_BIG = 1009  # RFC 6455 §7.4.1: a message too big to process
 
 CLOSE_REASONS = {
     CLOSE_BAD_SUBSCRIPTION: "bad subscription",
@@ -48,7 +49,13 @@ CLOSE_REASONS = {
     CLOSE_IDLE_TIMEOUT: "idle timeout",
     CLOSE_RESYNC_REQUIRED: "resync required",
     CLOSE_SHUTTING_DOWN: "server shutting down",
+    CLOSE_TOO_BIG: "message too big",
 }
+
+# Identifiers are database integers: disaster ids fit 32 bits, sequence numbers 63 (larger ones are
+# refused here with the field named, instead of failing in the database later).
+MAX_DISASTER_ID = 2**31 - 1
+MAX_SEQ = 2**63 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,16 +154,19 @@ class Subscription:
 _FIELDS = {"type", "mode", "disaster_id", "block", "blocks", "association", "types", "since"}
 
 
-def _int_field(message: Mapping[str, Any], name: str, *, minimum: int) -> int | None:
+def _int_field(message: Mapping[str, Any], name: str, *, minimum: int, maximum: int) -> int | None:
     value = message.get(name)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int):
+    if isinstance(value, float) and value.is_integer() and minimum <= value <= maximum:
+        value = int(value)  # 5.0 is 5; 1e23 is refused below as out of range
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise SubscriptionError(name, f"must be an integer, got {type(value).__name__}",
                                 f"整数で指定してください（{type(value).__name__} が指定されました）")
-    if value < minimum:
-        raise SubscriptionError(name, f"must be at least {minimum}, got {value}",
-                                f"{minimum} 以上で指定してください（{value} が指定されました）")
+    if not (isinstance(value, int) and minimum <= value <= maximum):
+        shown = str(value)[:30]
+        raise SubscriptionError(name, f"must be an integer from {minimum} to {maximum}, got {shown}",
+                                f"{minimum} から {maximum} までの整数で指定してください（{shown} が指定されました）")
     return value
 
 
@@ -206,7 +216,7 @@ def parse_subscription(raw: str | bytes | Mapping[str, Any], *,
             members |= block_members[block]
         associations = members if associations is None else associations & members
     types = _str_list(raw, "types")
-    return Subscription(mode=mode, disaster_id=_int_field(raw, "disaster_id", minimum=1),
+    return Subscription(mode=mode, disaster_id=_int_field(raw, "disaster_id", minimum=1, maximum=MAX_DISASTER_ID),
                         associations=frozenset(associations) if associations is not None else None,
                         types=frozenset(types) if types is not None else None,
-                        since=_int_field(raw, "since", minimum=0))
+                        since=_int_field(raw, "since", minimum=0, maximum=MAX_SEQ))

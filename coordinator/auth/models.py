@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
@@ -116,3 +116,69 @@ class ApiTokenPublic(BaseModel):
     created_at: datetime
     revoked_at: datetime | None
     last_used_at: datetime | None
+
+
+class SessionPublic(BaseModel):
+    """A web session as lists show it: never the cookie (its id is the SHA-256 of the cookie)."""
+
+    id: str
+    user_id: int
+    created_at: datetime
+    expires_at: datetime
+    last_seen_at: datetime | None
+    revoked_at: datetime | None
+    client_ip: str | None
+    user_agent: str | None
+
+
+class AccountPublic(UserPublic):
+    """A user as the account list shows it: with open web sessions and working API tokens counted."""
+
+    open_sessions: int
+    active_tokens: int
+
+
+class UserCreate(BaseModel):
+    """A new account; without a password one is generated and shown once."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    login: str = PydanticField(min_length=1, max_length=254)
+    display_name: str = PydanticField(min_length=1, max_length=200)
+    role: str = PydanticField(min_length=1, max_length=16)
+    association_id: str | None = PydanticField(default=None, max_length=64)
+    password: str | None = PydanticField(default=None, min_length=1, max_length=1024)
+
+
+class RoleChange(BaseModel):
+    """A new role (and, for staff, the association)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: str = PydanticField(min_length=1, max_length=16)
+    association_id: str | None = PydanticField(default=None, max_length=64)
+
+
+class PasswordChange(BaseModel):
+    """A user's own password change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = PydanticField(min_length=1, max_length=1024)
+    new_password: str = PydanticField(min_length=1, max_length=1024)
+
+
+class TokenCreate(BaseModel):
+    """A new API token for a user: a name saying what it is for."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = PydanticField(min_length=1, max_length=100)
+
+
+class NewSecret(BaseModel):
+    """A secret shown once: a generated password, or a new token's secret."""
+
+    user: UserPublic
+    secret: str
+    token: ApiTokenPublic | None = None

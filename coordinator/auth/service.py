@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
@@ -16,6 +17,7 @@ from coordinator.auth.models import (
     ROLES,
     TOKEN_PREFIX,
     ApiToken,
+    LoginSession,
     User,
     as_utc,
     utcnow,
@@ -44,7 +46,8 @@ def _check_login(login: str) -> str:
     return value
 
 
-def _check_role_and_association(session: Session, role: str, association_id: str | None) -> str | None:
+def check_role_and_association(session: Session, role: str, association_id: str | None) -> str | None:
+    """The association a user of this role belongs to (secretariat: "clair"); Invalid when they do not fit."""
     if role not in ROLES:
         raise Invalid(f"role must be one of {', '.join(ROLES)}", f"役割は {'・'.join(ROLES)} のいずれかです",
                       field="role")
@@ -72,7 +75,7 @@ def create_user(session: Session, *, login: str, display_name: str, role: str, a
     display_name = display_name.strip()
     if not 1 <= len(display_name) <= 200:
         raise Invalid("display_name must be 1-200 characters", "表示名は1〜200文字です", field="display_name")
-    association_id = _check_role_and_association(session, role, association_id)
+    association_id = check_role_and_association(session, role, association_id)
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:
         raise Invalid(f"password must be at least {MIN_PASSWORD_LENGTH} characters",
                       f"パスワードは{MIN_PASSWORD_LENGTH}文字以上にしてください", field="password")
@@ -114,7 +117,7 @@ def active_secretariat_exists(session: Session) -> bool:
     return session.exec(query).first() is not None
 
 
-def create_token(session: Session, *, user_id: int, name: str) -> tuple[ApiToken, str]:
+def create_token(session: Session, *, user_id: int, name: str, actor: User | None = None) -> tuple[ApiToken, str]:
     """Create an API token; returns the row and the secret, which is shown once and stored only hashed."""
     user = session.get(User, user_id)
     if user is None or not user.is_active:
@@ -129,13 +132,14 @@ def create_token(session: Session, *, user_id: int, name: str) -> tuple[ApiToken
     session.add(token)
     session.flush()
     record_event(session, type="auth.token_created", entity="api_token", entity_id=token.id or 0,
-                 actor_user_id=user_id, payload={"user_id": user_id, "name": name, "prefix": token.prefix})
+                 actor_user_id=actor.id if actor else user_id,
+                 payload={"user_id": user_id, "name": name, "prefix": token.prefix})
     session.commit()
     return token, secret
 
 
-def revoke_token(session: Session, *, token_id: int) -> ApiToken:
-    """Revoke a token (idempotent); it stops working at once."""
+def revoke_token(session: Session, *, token_id: int, actor: User | None = None) -> ApiToken:
+    """Revoke a token (idempotent); it stops working at once, and sockets opened with it close (4401)."""
     token = session.get(ApiToken, token_id)
     if token is None:
         raise NotFound(f"no API token with id {token_id}", f"ID {token_id} のAPIトークンはありません",
@@ -144,6 +148,8 @@ def revoke_token(session: Session, *, token_id: int) -> ApiToken:
         token.revoked_at = utcnow()
         session.add(token)
         record_event(session, type="auth.token_revoked", entity="api_token", entity_id=token_id,
+                     actor_user_id=actor.id if actor else None,
+                     actor_association_id=actor.association_id if actor else None,
                      payload={"user_id": token.user_id, "prefix": token.prefix})
         session.commit()
     return token
@@ -173,6 +179,28 @@ def authenticate_token(session: Session, secret: str) -> User | None:
         session.add(token)
         session.commit()
     return user
+
+
+def credential_holders(session: Session, *, tokens: Collection[str] = (),
+                       sessions: Collection[str] = ()) -> dict[tuple[str, str], tuple[int, str, str | None]]:
+    """For each credential (SHA-256 of a token or cookie) that still works: (user id, role, association).
+
+    Revoked or unknown credentials, expired sessions and disabled users are simply absent (the live
+    channel closes their sockets: coordinator/live/guard.py)."""
+    found: dict[tuple[str, str], tuple[int, str, str | None]] = {}
+    if tokens:
+        rows = session.exec(select(ApiToken.token_hash, User.id, User.role, User.association_id)
+                            .join(User, col(User.id) == col(ApiToken.user_id))
+                            .where(col(ApiToken.token_hash).in_(sorted(tokens)), col(ApiToken.revoked_at).is_(None),
+                                   col(User.is_active).is_(True)))
+        found.update({("token", h): (int(i or 0), r, a) for h, i, r, a in rows})
+    if sessions:
+        rows = session.exec(select(LoginSession.id, User.id, User.role, User.association_id)
+                            .join(User, col(User.id) == col(LoginSession.user_id))
+                            .where(col(LoginSession.id).in_(sorted(sessions)), col(LoginSession.revoked_at).is_(None),
+                                   col(LoginSession.expires_at) > utcnow(), col(User.is_active).is_(True)))
+        found.update({("session", h): (int(i or 0), r, a) for h, i, r, a in rows})
+    return found
 
 
 FIRST_SECRETARIAT_LOGIN = "secretariat"

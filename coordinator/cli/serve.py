@@ -65,8 +65,12 @@ def serve(
     # The app's live channel uses the PostgreSQL LISTEN/NOTIFY backplane when the engine is PostgreSQL
     # (several instances), the in-process one otherwise. Permessage-deflate roughly doubles the server's
     # CPU per live message for small JSON frames (docs/realtime.md), so it stays off.
+    # proxy_headers=False: uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1; the app reads it
+    # only from OUEN_TRUSTED_PROXIES (coordinator/auth/addresses.py). ws_max_size: no client message of the
+    # live protocol needs more than OUEN_LIVE_MAX_MESSAGE_BYTES (uvicorn's default is 16 MiB).
     config = uvicorn.Config(create_app(settings, engine=engine), host=host, port=port,
-                            log_level=settings.log_level, ws_per_message_deflate=False)
+                            log_level=settings.log_level, ws_per_message_deflate=False, proxy_headers=False,
+                            ws_max_size=settings.live_max_message_bytes)
     try:
         _AnnouncingServer(config).run()
     finally:

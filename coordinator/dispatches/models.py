@@ -10,7 +10,7 @@ from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
 from coordinator.events.models import utcnow
-from coordinator.inputs import Text
+from coordinator.inputs import Code, Number, Text
 
 
 class DispatchBase(SQLModel):
@@ -70,8 +70,8 @@ class DispatchCreate(SQLModel):
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
     need_id: int = Field(ge=1)
-    supplier_id: str = Field(min_length=1, max_length=64)
-    headcount: int = Field(ge=1, le=500)
+    supplier_id: Code = Field(min_length=1, max_length=64)
+    headcount: Number = Field(ge=1, le=500)
     offer_id: int | None = Field(default=None, ge=1)
     stage: int | None = Field(default=None, ge=1, le=2)
     notes: str | None = Field(default=None, max_length=2000)
@@ -82,7 +82,7 @@ class DispatchAccept(SQLModel):
 
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
-    expected_cost_yen: int = Field(ge=0, le=1_000_000_000)
+    expected_cost_yen: Number = Field(ge=0, le=1_000_000_000)
     cost_policy: str | None = Field(default=None, min_length=1, max_length=64)
     # Required (true) when the cost is out of proportion (agreement [cost] confirm_above_yen_per_person_day).
     confirm_cost: bool = False

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from sqlmodel import Session
 from starlette.websockets import WebSocket
 
+from coordinator.auth.credentials import sha256_hex
 from coordinator.auth.service import authenticate_token
 from coordinator.auth.sessions import user_for_cookie
 from coordinator.live.visibility import Principal
@@ -64,9 +65,15 @@ def user_for(session: Session, credentials: tuple[str, str] | None) -> Any | Non
 
 
 def principal_of(user: Any, *, coordinates: Mapping[int, frozenset[str]] | None = None,
-                 whole_disasters: frozenset[int] = frozenset()) -> Principal:
-    """The realtime principal of a user (every role takes part in drills; DOMAIN.md, "Drill exercises")."""
+                 whole_disasters: frozenset[int] = frozenset(),
+                 credentials: tuple[str, str] | None = None) -> Principal:
+    """The realtime principal of a user (every role takes part in drills; DOMAIN.md, "Drill exercises").
+
+    With `credentials` (kind, secret), the principal keeps the SHA-256 of the secret so that the guard can
+    close the socket when it stops working (coordinator/live/guard.py)."""
     role = getattr(user, "role", "staff")
     role = getattr(role, "value", role)
+    credential = (credentials[0], sha256_hex(credentials[1])) if credentials else None
     return Principal(user_id=int(user.id), role=str(role), association_id=getattr(user, "association_id", None),
-                     may_read_drill=True, coordinates=coordinates or {}, whole_disasters=whole_disasters)
+                     may_read_drill=True, coordinates=coordinates or {}, whole_disasters=whole_disasters,
+                     credential=credential)

@@ -27,7 +27,7 @@ def _principal(state: LiveState, credentials: tuple[str, str] | None) -> Princip
             return None
         coordinates = state.coordinates_of(session, user) if state.coordinates_of else None
         whole = state.whole_disasters_of(session, user) if state.whole_disasters_of else frozenset()
-        return principal_of(user, coordinates=coordinates, whole_disasters=whole)
+        return principal_of(user, coordinates=coordinates, whole_disasters=whole, credentials=credentials)
 
 
 # Close codes that are permission denials, audited like HTTP 401/403 (a bad subscribe message or an idle
@@ -67,4 +67,5 @@ async def live(websocket: WebSocket) -> None:
     async def audit(error: SubscriptionError) -> None:
         await _audit_refusal(websocket, state.cookie_name, error)
 
-    await serve_websocket(state.hub, websocket, principal, block_members=state.block_members, on_refused=audit)
+    await serve_websocket(state.hub, websocket, principal, block_members=state.block_members, on_refused=audit,
+                          max_message_bytes=state.max_message_bytes)

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
 from coordinator.events.service import Publisher
+from coordinator.live.guard import CredentialGuard
 from coordinator.live.principal import CoordinatesOf, WholeDisastersOf
 from coordinator.live.publisher import (
     disable_pg_notify,
@@ -48,6 +49,10 @@ class LiveState:
     # Origins besides the Host's own whose pages may open the socket with the session cookie.
     trusted_origins: tuple[str, ...] = ()
     publisher: Publisher | None = field(default=None, repr=False)
+    # Closes sockets whose credentials stopped working (revoked, signed out, disabled, new role).
+    guard: CredentialGuard | None = field(default=None, repr=False)
+    # Largest client message accepted on the socket (close 1009 above it).
+    max_message_bytes: int | None = None
 
 
 def build_live(engine: Engine, *, config: HubConfig | None = None, can_see: CanSee = default_can_see,
@@ -89,6 +94,8 @@ def live_for_app(engine: Engine, settings: Settings) -> LiveState:
                       cookie_name=settings.session_cookie_name, block_members=block_members,
                       whole_disasters_of=acting_secretariat_disasters)
     live.trusted_origins = tuple(getattr(settings, "trusted_origins", ()) or ())
+    live.guard = CredentialGuard(engine, live.hub, settings.live_revalidate_seconds)
+    live.max_message_bytes = settings.live_max_message_bytes
     return live
 
 
@@ -101,10 +108,14 @@ async def start_live(app: FastAPI, live: LiveState) -> None:
         live.publisher = install_memory_publisher(live.backplane, live.engine)
     else:
         enable_pg_notify(live.channel)
+    if live.guard is not None:
+        await live.guard.start()
 
 
 async def stop_live(live: LiveState) -> None:
     """Stop publishing, close subscribers, stop the backplane (call from the app's lifespan)."""
+    if live.guard is not None:
+        await live.guard.stop()
     if live.publisher is not None:
         uninstall_publisher(live.publisher)
         live.publisher = None

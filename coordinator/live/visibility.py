@@ -18,6 +18,14 @@ from coordinator.disasters.models import Disaster
 from realtime.protocol import CLOSE_FORBIDDEN, Envelope, Subscription, SubscriptionError
 
 ALL_SEEING_ROLES = frozenset({"secretariat", "observer"})
+# The security log (sign-ins with logins and addresses, tokens, sessions, accounts) is the secretariat's
+# alone; observers see the disaster picture (issue 12 item 7).
+SECURITY_EVENT_PREFIX = "auth."
+
+
+def is_security_event(event: Envelope) -> bool:
+    """Whether an event belongs to the security log."""
+    return event.type.startswith(SECURITY_EVENT_PREFIX)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,11 +40,15 @@ class Principal:
     coordinates: Mapping[int, frozenset[str]] = field(default_factory=dict)
     # disasters whose every event this user may read (e.g. staff of a fail-over secretariat).
     whole_disasters: frozenset[int] = frozenset()
+    # ("token" | "session", SHA-256 of the secret) it connected with: re-checked by coordinator/live/guard.py.
+    credential: tuple[str, str] | None = None
 
 
 def default_can_see(principal: Principal, event: Envelope) -> bool:
     """ouen's reading rule for one event (docs/realtime.md, "Who sees what")."""
     if event.mode == "drill" and not principal.may_read_drill:
+        return False
+    if is_security_event(event) and principal.role != "secretariat":
         return False
     if principal.role in ALL_SEEING_ROLES:
         return True
@@ -74,6 +86,8 @@ def can_see_as_timeline(principal: Principal, event: Envelope) -> bool:
     how the timeline lets them read those, so they need no rule of their own here.
     """
     if event.mode == "drill" and not principal.may_read_drill:
+        return False
+    if is_security_event(event) and principal.role != "secretariat":
         return False
     if principal.role in ALL_SEEING_ROLES:
         return True

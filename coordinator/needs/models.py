@@ -12,6 +12,7 @@ from sqlmodel import Field, SQLModel
 from coordinator.contacts.models import SiteContactInput
 from coordinator.disasters.models import PeopleCounts
 from coordinator.events.models import utcnow
+from coordinator.inputs import Code, Number
 
 NEED_STATUSES = ("open", "cancelled", "fulfilled")
 MAX_HEADCOUNT = 200
@@ -73,13 +74,14 @@ class NeedCreate(SQLModel):
 
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
-    requester_id: str = Field(min_length=1, max_length=64)
+    # Codes and numbers as typed on a Japanese phone (１７２０４, ３) are NFKC-normalised first (issue 12 item 8).
+    requester_id: Code = Field(min_length=1, max_length=64)
     kind: str = Field(default="", max_length=64)
     language: str = Field(default="", max_length=35)
-    headcount: int | None = None
+    headcount: Number | None = None
     start: date | None = None
-    days: int | None = None
-    place: str | None = None
+    days: Number | None = None
+    place: Code | None = None
     remote: bool | None = None
     notes: str = Field(default="", max_length=MAX_NOTES)
     # Stored apart (contacts domain): never in the need's events, which observers read.
@@ -94,10 +96,10 @@ class NeedUpdate(SQLModel):
     version: int | None = Field(default=None, ge=1)
     kind: str | None = Field(default=None, max_length=64)
     language: str | None = Field(default=None, max_length=35)
-    headcount: int | None = None
+    headcount: Number | None = None
     start: date | None = None
-    days: int | None = None
-    place: str | None = None
+    days: Number | None = None
+    place: Code | None = None
     remote: bool | None = None
     notes: str | None = Field(default=None, max_length=MAX_NOTES)
     site_contact: SiteContactInput | None = None

@@ -10,6 +10,7 @@ from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
 from coordinator.events.models import utcnow
+from coordinator.inputs import Code, Number
 
 OFFER_STATUSES = ("active", "withdrawn")
 MAX_OFFER_HEADCOUNT = 100
@@ -52,11 +53,11 @@ class OfferCreate(SQLModel):
 
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
-    association_id: str | None = Field(default=None, max_length=64)
+    association_id: Code | None = Field(default=None, max_length=64)
     need_id: int | None = Field(default=None, ge=1)
     languages: list[str] = Field(min_length=1, max_length=30)
     kinds: list[str] = Field(min_length=1, max_length=30)
-    headcount: int = Field(ge=1, le=MAX_OFFER_HEADCOUNT)
+    headcount: Number = Field(ge=1, le=MAX_OFFER_HEADCOUNT)
     available_from: date
     available_until: date
     notes: str = Field(default="", max_length=MAX_NOTES)
@@ -99,7 +100,7 @@ class OfferPrefill(SQLModel):
 
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
-    association_id: str | None = Field(default=None, max_length=64)
+    association_id: Code | None = Field(default=None, max_length=64)
     available_from: date
     available_until: date
     notes: str = Field(default="", max_length=MAX_NOTES)
@@ -128,10 +129,10 @@ class StandingCapacityCreate(SQLModel):
 
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
-    association_id: str | None = Field(default=None, max_length=64)
+    association_id: Code | None = Field(default=None, max_length=64)
     language: str = Field(min_length=1, max_length=35)
     kinds: list[str] = Field(min_length=1, max_length=30)
-    headcount: int = Field(ge=1, le=MAX_OFFER_HEADCOUNT)
+    headcount: Number = Field(ge=1, le=MAX_OFFER_HEADCOUNT)
     notes: str = Field(default="", max_length=MAX_NOTES)
 
 

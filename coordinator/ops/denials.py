@@ -12,6 +12,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
+from coordinator.auth.addresses import client_address
 from coordinator.auth.models import User
 from coordinator.auth.service import authenticate_token
 from coordinator.auth.sessions import user_for_cookie
@@ -92,7 +93,8 @@ def denial_of(request: Request, error: DomainError) -> Denial:
     return Denial(method=request.method, path=request.url.path, status=error.status, reason=error.code,
                   message=error.message_en, field=error.field,
                   credential=credential_kind(request, cookie_name),
-                  client_ip=request.client.host if request.client else None)
+                  client_ip=client_address(request.client.host if request.client else None, request.headers,
+                                           getattr(settings, "trusted_proxies", ())))
 
 
 def install_denial_audit(app: FastAPI) -> None:

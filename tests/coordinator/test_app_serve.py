@@ -27,8 +27,8 @@ READY = re.compile(r"^ouen: ready at (http://\S+)/")
 class Serve:
     """One `ouen serve` child process whose stdout lines are collected as they come."""
 
-    def __init__(self, db_url: str, port: int, stderr_path: Path) -> None:
-        env = {**os.environ, "OUEN_DATABASE_URL": db_url, "PYTHONPATH": str(ROOT)}
+    def __init__(self, db_url: str, port: int, stderr_path: Path, env: dict[str, str] | None = None) -> None:
+        env = {**os.environ, "OUEN_DATABASE_URL": db_url, "PYTHONPATH": str(ROOT), **(env or {})}
         self.stderr = stderr_path.open("wb")
         self.process = subprocess.Popen([sys.executable, "-c", CLI, "serve", "--port", str(port)], cwd=ROOT,
                                         env=env, stdout=subprocess.PIPE, stderr=self.stderr, text=True)
