@@ -23,6 +23,7 @@ from agreements.models import (
     Language,
     MatchingRule,
     Meta,
+    RemindersRule,
     RequestsRule,
     Rotation,
     Secretariat,
@@ -48,6 +49,7 @@ class _AgreementFile(BaseModel):
     rotation: Rotation
     cost: CostPolicy
     requests: RequestsRule
+    reminders: RemindersRule
     matching: MatchingRule
     bulletins: BulletinRules | None = None
 
@@ -172,6 +174,25 @@ def _check(file: str, parsed: _AgreementFile, memberships: dict[str, str]) -> No
     _check_fiscal_years(file, parsed, block_ids, member_of)
     _check_block_references(file, parsed, block_ids, memberships)
     _check_catalogue(file, parsed)
+    _check_reminders(file, parsed)
+
+
+def _check_reminders(file: str, parsed: _AgreementFile) -> None:
+    """Stages come later and later; escalations of a request come after its answer timeout."""
+    timeout = parsed.requests.answer_timeout_hours
+    for name, stages, after in (("request_escalations", parsed.reminders.request_escalations, timeout),
+                                ("approved_reminders", parsed.reminders.approved_reminders, 0)):
+        for index, stage in enumerate(stages):
+            if stage.after_hours <= after:
+                what_en = "requests.answer_timeout_hours" if index == 0 and after else "the stage before"
+                what_ja = "requests.answer_timeout_hours" if index == 0 and after else "前の段階"
+                _fail(file, f"reminders.{name}[{index}].after_hours",
+                      f"{stage.after_hours} must be later than {what_en} ({after})",
+                      f"{stage.after_hours} は{what_ja}（{after}）より後でなければなりません")
+            after = stage.after_hours
+        if name == "request_escalations" and any(stage.to == "supplier" for stage in stages):
+            _fail(file, f"reminders.{name}", "the supporter is reminded at the answer timeout; escalations go to "
+                  "others", "応援団体への督促は回答期限で行われます。エスカレーション先は他の者です")
 
 
 def _check_fiscal_years(file: str, parsed: _AgreementFile, block_ids: list[str],
@@ -292,10 +313,14 @@ def _build(file: str, parsed: _AgreementFile) -> Agreement:
                         for name in ("earthquake", "tsunami", "weather")})
     if parsed.cost.confirm_source:
         sources["cost.confirm_above_yen_per_person_day"] = parsed.cost.confirm_source
+    sources["reminders"] = parsed.reminders.source
+    for name, stages in (("request_escalations", parsed.reminders.request_escalations),
+                         ("approved_reminders", parsed.reminders.approved_reminders)):
+        sources.update({f"reminders.{name}[{i}]": stage.source for i, stage in enumerate(stages)})
     return Agreement(
         meta=parsed.meta, blocks=parsed.blocks, secretariat=parsed.secretariat, stages=parsed.stages,
         kinds=parsed.kinds, languages=parsed.languages, rotation=parsed.rotation, cost=parsed.cost,
-        request_timeout_hours=parsed.requests.answer_timeout_hours,
+        request_timeout_hours=parsed.requests.answer_timeout_hours, reminders=parsed.reminders,
         counterpart_mode=parsed.matching.counterpart_mode,
         partner_order=parsed.matching.partner_order,
         fiscal_years=fiscal_years, sources=sources, source_file=file, bulletins=parsed.bulletins,

@@ -16,6 +16,10 @@ CrossBlockOpening = Literal["secretariat", "automatic"]
 # Within stage 2: "strict" uses partner blocks in the agreement's order before travel distance decides;
 # "distance" lets travel decide (partner ranks are shown but not applied).
 PartnerOrder = Literal["strict", "distance"]
+# Who a reminder or an escalation goes to (coordinator/reminders): the supporter asked, the approver of the
+# dispatch (stage 1: the requester block's acting coordinator; stage 2: the secretariat), the supporter
+# block's acting coordinator, or the acting secretariat.
+ReminderTarget = Literal["supplier", "approver", "block_coordinator", "secretariat"]
 NonEmpty = Annotated[str, Field(min_length=1)]
 
 # RFC 5646 (BCP 47), simplified: language[-script][-region](-variant)*(-x-private)*; no extensions.
@@ -170,6 +174,25 @@ class RequestsRule(Rule):
     answer_timeout_hours: Annotated[int, Field(ge=1, le=24 * 14)]
 
 
+class ReminderStage(Rule):
+    """One stage of reminding: so many hours after the dispatch began to wait, tell `to`."""
+
+    after_hours: Annotated[int, Field(ge=1, le=24 * 14)]
+    to: ReminderTarget
+
+
+class RemindersRule(Rule):
+    """Reminders and escalation of dispatches that wait too long (never an automatic answer).
+
+    A request is first reminded to the supporter at [requests] answer_timeout_hours ("dispatch.overdue");
+    `request_escalations` follow. An approved proposal not yet sent as a request is reminded along
+    `approved_reminders`. Hours count from the moment the dispatch began to wait (requested, approved).
+    """
+
+    request_escalations: tuple[ReminderStage, ...]
+    approved_reminders: tuple[ReminderStage, ...]
+
+
 class MatchingRule(Rule):
     """Matching settings that the agreement decides."""
 
@@ -219,6 +242,7 @@ class Agreement(BaseModel):
     rotation: Rotation
     cost: CostPolicy
     request_timeout_hours: int
+    reminders: RemindersRule
     counterpart_mode: bool
     partner_order: PartnerOrder
     fiscal_years: dict[int, FiscalYear]

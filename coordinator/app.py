@@ -19,6 +19,7 @@ from coordinator.bulletins.inputs import start_inputs, stop_inputs
 from coordinator.db import make_engine
 from coordinator.errors import DomainError, install_error_handlers
 from coordinator.idempotency.middleware import install_idempotency
+from coordinator.jobs.runner import jobs
 from coordinator.live.router import router as live_router
 from coordinator.live.setup import live_for_app, start_live, stop_live
 from coordinator.ops import install_operations
@@ -41,6 +42,7 @@ DOMAIN_ROUTERS = (
     "coordinator.bulletins.router",
     "coordinator.contacts.router",
     "coordinator.todo.router",
+    "coordinator.notifications.router",
 )
 
 # FastAPI's own /docs page loads Swagger UI from a CDN; this one is self-contained so it works offline.
@@ -89,7 +91,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         await start_live(app, live)
         inputs = start_inputs(app_engine, settings)  # JMA feed and bulletin folder, when configured
         try:
-            yield
+            if settings.jobs_in_app:  # the reminder watch and the notification sender (coordinator/jobs)
+                async with jobs(app_engine, settings) as running:
+                    app.state.jobs = running
+                    yield
+            else:
+                yield
         finally:
             await stop_inputs(inputs)
             await stop_live(live)

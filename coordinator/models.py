@@ -14,7 +14,9 @@ import coordinator.events.models
 import coordinator.idempotency.models
 import coordinator.matching.models
 import coordinator.needs.models
+import coordinator.notifications.models
 import coordinator.offers.models
+import coordinator.reminders.models
 import coordinator.sitreps.models  # noqa: F401
 
 metadata = SQLModel.metadata

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -61,6 +62,35 @@ class Settings(BaseSettings):
     jma_feed_max_backoff_seconds: float = 900.0  # longest wait after repeated failures
     bulletin_folder: Path | None = None  # watched directory: each *.xml dropped there is taken in once
     bulletin_folder_interval_seconds: float = 5.0
+    # Where people open the pages: links in e-mails and webhooks (docs/notifications.md). Empty: http://host:port.
+    public_url: str = ""
+    # Background jobs (coordinator/jobs): the reminder watch and the notification sender run inside the app
+    # unless this is false (then run them apart with `ouen notify run`).
+    jobs_in_app: bool = True
+    reminder_check_seconds: float = 60.0  # how often requests and approvals waiting too long are looked for
+    # E-mail over SMTP (docs/notifications.md "E-mail"); no host: e-mails wait in the outbox, none is sent.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_security: str = "starttls"  # starttls | ssl | none
+    smtp_user: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_from: str = "ouen@localhost"
+    smtp_from_name: str = "応援 ouen"
+    smtp_ca_file: Path | None = None  # extra CA certificate (PEM) for a relay with a private CA
+    smtp_timeout_seconds: float = 30.0
+    # Notification delivery (docs/notifications.md "Delivery").
+    notify_signing_key: SecretStr = SecretStr("")  # derives each webhook's HMAC secret; required for webhooks
+    notify_max_attempts: int = 8  # then the message is a dead letter, shown to the secretariat
+    notify_backoff_seconds: float = 30.0  # first retry after this long, doubling each time
+    notify_backoff_max_seconds: float = 3600.0
+    notify_poll_seconds: float = 5.0  # the sender also looks every so often (writes by other processes)
+    notify_lease_seconds: float = 120.0  # a claimed message another sender may take over after this long
+    notify_batch: int = 200
+    notify_workers: int = 4  # parallel SMTP connections (and webhook clients) per pass
+    notify_webhook_timeout_seconds: float = 10.0
+    # Drills send e-mail and webhooks only to these addresses ("a@example.jp", "@example.jp" for a domain,
+    # a webhook URL, or "*" for everyone); empty: drills notify in the app only, never by e-mail or webhook.
+    notify_drill_recipients: list[str] = []
 
 
 @lru_cache

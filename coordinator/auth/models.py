@@ -35,6 +35,8 @@ class UserBase(SQLModel):
     role: str = Field(max_length=16)  # staff | secretariat | observer
     association_id: str | None = Field(default=None, foreign_key="association.id", max_length=64, index=True)
     is_active: bool = True
+    # Where notifications reach this person by e-mail (optional; docs/notifications.md "Contacts").
+    email: str | None = Field(default=None, max_length=254)
 
 
 class User(UserBase, table=True):

@@ -1,19 +1,14 @@
-"""HTTP: propose, list, read and move dispatches (thin); the overdue watch runs with the app."""
+"""HTTP: propose, list, read and move dispatches (thin). The overdue watch is a job (coordinator/jobs)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, FastAPI
+from fastapi import APIRouter, Body
 from sqlmodel import Session
 
 from coordinator.auth.deps import CurrentUser
-from coordinator.db import SessionDep, SessionRoute, get_engine
+from coordinator.db import SessionDep, SessionRoute
 from coordinator.dispatches import service
 from coordinator.dispatches.models import (
     DispatchAccept,
@@ -25,45 +20,7 @@ from coordinator.dispatches.models import (
 )
 from coordinator.dispatches.transitions import DispatchAction, DispatchState
 
-# How often the app looks for requests that have waited past the agreement's answer timeout.
-OVERDUE_CHECK_SECONDS = 60.0
-
-log = logging.getLogger(__name__)
-
-
-def check_overdue_once(app: FastAPI) -> int:
-    """One pass of the overdue watch on the app's database; returns how many requests it flagged."""
-    engine = getattr(app.state, "engine", None) or get_engine()
-    with Session(engine, expire_on_commit=False) as session:
-        return len(service.mark_overdue(session))
-
-
-@asynccontextmanager
-async def overdue_watch(app: FastAPI) -> AsyncIterator[None]:
-    """Flag overdue requests every OVERDUE_CHECK_SECONDS while the app runs (never auto-accepts)."""
-
-    async def _loop() -> None:
-        interval = float(getattr(app.state, "overdue_check_seconds", OVERDUE_CHECK_SECONDS))
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                flagged = await asyncio.to_thread(check_overdue_once, app)
-                if flagged:
-                    log.info("flagged %d overdue dispatch request(s)", flagged)
-            except Exception:  # a failed pass must not stop the watch; the next pass retries
-                log.exception("overdue watch pass failed")
-
-    task = asyncio.create_task(_loop(), name="ouen-overdue-watch")
-    app.state.overdue_watch = task
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-
-router = APIRouter(prefix="/api/v1", tags=["dispatches"], lifespan=overdue_watch, route_class=SessionRoute)
+router = APIRouter(prefix="/api/v1", tags=["dispatches"], route_class=SessionRoute)
 
 
 @router.post("/disasters/{disaster_id}/dispatches", response_model=DispatchPublic, status_code=201)

@@ -141,6 +141,15 @@ def _record(session: Session, disaster: Disaster, dispatch: Dispatch, type: str,
                  payload={**_payload(dispatch), **(extra or {})}, acted_as=capacity)
 
 
+def record_dispatch_event(session: Session, *, dispatch: Dispatch, type: str,
+                          extra: dict[str, Any] | None = None) -> None:
+    """Add an event about a dispatch that is no state change (a reminder, an escalation) to the transaction,
+    with the readers and payload its state changes get."""
+    disaster = session.get(Disaster, dispatch.disaster_id)
+    assert disaster is not None
+    _record(session, disaster, dispatch, type, None, extra)
+
+
 def _commit_and_detach(session: Session, dispatch: Dispatch) -> Dispatch:
     """Commit and hand back the dispatch as loaded, detached: reading it later opens no new transaction
     (on SQLite a new transaction would hold the write lock until the session closes)."""

@@ -1,7 +1,8 @@
 """Remove every trace of one drill: its disaster, needs and their revisions and on-site contacts, the JMA
 bulletins it injected and their proposals, offers, dispatches and the people named for them, situation reports,
-events and the stored answers of its idempotent requests
-(the runner's simulated actors are never stored, so there are no accounts to remove). Refuses a live disaster."""
+events, the stored answers of its idempotent requests, and its notifications (outbox messages and their
+attempts, in-app notifications, reminder stages). The runner's simulated actors are never stored, so there
+are no accounts to remove. Refuses a live disaster."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ from coordinator.drills.eventlog import load_drill
 from coordinator.events.models import Event
 from coordinator.idempotency.models import IdempotencyRecord
 from coordinator.needs.models import Need, NeedRevision
+from coordinator.notifications.models import DeliveryAttempt, InAppNotification, OutboxMessage
 from coordinator.offers.models import Offer
+from coordinator.reminders.models import ReminderSent
 from coordinator.sitreps.models import SituationReport, SituationReportRevision
 
 
@@ -50,6 +53,12 @@ def purge_drill(session: Session, *, drill_id: int) -> dict[str, int]:
     run("situation_report_revisions", delete(SituationReportRevision).where(
         col(SituationReportRevision.report_id).in_(report_ids)))
     run("situation_reports", delete(SituationReport).where(col(SituationReport.disaster_id) == drill_id))
+    # Its notifications: a drill's messages must not be sent once the drill is gone (issue 16 item 5).
+    outbox_ids = select(OutboxMessage.id).where(OutboxMessage.disaster_id == drill_id)
+    run("notification_attempts", delete(DeliveryAttempt).where(col(DeliveryAttempt.outbox_id).in_(outbox_ids)))
+    run("outbox", delete(OutboxMessage).where(col(OutboxMessage.disaster_id) == drill_id))
+    run("notifications", delete(InAppNotification).where(col(InAppNotification.disaster_id) == drill_id))
+    run("reminder_stages", delete(ReminderSent).where(col(ReminderSent.disaster_id) == drill_id))
     run("events", delete(Event).where(col(Event.disaster_id) == drill_id))
     run("disasters", delete(Disaster).where(col(Disaster.id) == drill_id, col(Disaster.mode) == "drill"))
     session.commit()

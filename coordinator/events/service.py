@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from coordinator.events.models import Event
+from coordinator.notifications.outbox import forget, write_outbox
 
 Publisher = Callable[[list[Event]], None]
 _publishers: list[Publisher] = []
@@ -34,6 +35,9 @@ def record_event(session: Session, *, type: str, entity: str, entity_id: str | i
     """Add an event to the session's transaction; it is published only if the transaction commits.
 
     `acted_as` is the capacity the act was done in (a dict, or anything with `as_dict()`).
+
+    Just before that commit, the notifications it causes are written in the same transaction (the
+    outbox, coordinator/notifications/outbox.py): nobody else writes them.
     """
     bind = session.get_bind()
     if bind.dialect.name == "postgresql" and not session.info.get("event_lock"):
@@ -59,10 +63,18 @@ def events_since(session: Session, *, since: int = 0, disaster_id: int | None = 
     return list(session.exec(query.order_by(col(Event.seq)).limit(limit)))
 
 
+@sa_event.listens_for(Session, "before_commit")
+def _write_outbox_before_commit(session: Session) -> None:
+    pending = session.info.get("pending_events")
+    if pending:
+        write_outbox(session, pending)
+
+
 @sa_event.listens_for(Session, "after_commit")
 def _publish_after_commit(session: Session) -> None:
     pending = session.info.pop("pending_events", [])
     session.info.pop("event_lock", None)
+    forget(session, committed=True)
     if pending and _publishers:
         for publisher in list(_publishers):
             publisher(pending)
@@ -72,3 +84,4 @@ def _publish_after_commit(session: Session) -> None:
 def _forget_after_rollback(session: Session) -> None:
     session.info.pop("pending_events", None)
     session.info.pop("event_lock", None)
+    forget(session, committed=False)

@@ -13,8 +13,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from coordinator.dispatches.models import Dispatch
-from coordinator.dispatches.router import check_overdue_once
 from coordinator.dispatches.service import mark_overdue
+from coordinator.jobs.runner import check_reminders_once
 from tests.coordinator.test_disasters_support import assert_error, counts, declare, need_body, offer_body
 from tests.coordinator.test_dispatch_support import (
     FUKUI,
@@ -294,14 +294,14 @@ def test_drill_dispatches_never_consume_live_capacity_nor_appear_live(world: Dis
 
 
 def test_the_app_runs_the_overdue_watch(app: FastAPI, world: DispatchWorld, engine: Engine) -> None:
-    task = app.state.overdue_watch  # started by the app's lifespan with the client
-    assert not task.done()
+    tasks = {task.get_name(): task for task in app.state.jobs.tasks}  # started by the app's lifespan
+    assert not tasks["ouen-reminders"].done() and not tasks["ouen-notify-sender"].done()
     waiting = world.dispatch_in("requested")
-    assert check_overdue_once(app) == 0  # just requested: not overdue yet
+    assert check_reminders_once(engine).overdue == []  # just requested: not overdue yet
     with Session(engine) as session:  # back-date the request past the agreement's 24 h
         session.execute(update(Dispatch).where(Dispatch.id == waiting["id"])
                         .values(requested_at=datetime.now(UTC) - timedelta(hours=25)))
         session.commit()
-    assert check_overdue_once(app) == 1
+    assert check_reminders_once(engine).overdue == [waiting["id"]]
     assert world.client.get(f"/api/v1/dispatches/{waiting['id']}", headers=world.coordinator).json()["overdue"]
     assert world.state_of(waiting["id"]) == "requested"

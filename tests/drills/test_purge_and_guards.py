@@ -26,7 +26,8 @@ from coordinator.settings import get_settings
 from tests.conftest import ROOT
 
 SMALL = ROOT / "scenarios" / "training_small.yaml"
-TABLES = ("disaster", "need", "need_revision", "offer", "dispatch", "event", "app_user", "api_token")
+TABLES = ("disaster", "need", "need_revision", "offer", "dispatch", "event", "app_user", "api_token", "notification",
+          "notification_outbox", "notification_attempt", "reminder_stage")
 
 
 def snapshot(engine: Engine) -> dict[str, set[tuple[Any, ...]]]:

@@ -1,0 +1,1 @@
+"""Background jobs run with the app (or apart with `ouen notify run`): reminders and the notification sender."""

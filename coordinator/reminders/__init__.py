@@ -1,0 +1,1 @@
+"""Reminders and escalation of dispatches that wait too long (never an automatic answer)."""
