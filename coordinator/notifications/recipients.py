@@ -100,7 +100,7 @@ def recipients(session: Session, *, event: Event, disaster: Disaster, audiences:
     for audience in ordered:
         topic = topic_of(event.type, audience.kind)
         for association_id in groups[id(audience)]:
-            if audience.association_id is SECRETARIAT and association_id == SECRETARIAT_ID:
+            if association_id == SECRETARIAT_ID:  # CLAIR's logins are the secretariat's
                 people = [u for u in by_association.get(SECRETARIAT_ID, []) if u.role == ROLE_SECRETARIAT]
             else:
                 people = [u for u in by_association.get(association_id, []) if u.role == ROLE_STAFF]

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from types import SimpleNamespace
 from typing import Any
 
 from coordinator.disasters.models import Disaster
 from coordinator.disasters.reference import block_of
+from coordinator.dispatches import policy as dispatch_policy
 from coordinator.events.models import Event
 
-SECRETARIAT = None  # an audience without an association: the acting secretariat
+SECRETARIAT = None  # an audience without an association: the acting secretariat (CLAIR and a fail-over)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,14 +91,12 @@ def coordinator_of(disaster: Disaster, block: str | None) -> str | None:
     return ((disaster.acting_roles.get("coordinators") or {}).get(block or "") or {}).get("association_id")
 
 
-def _approver(disaster: Disaster, dispatch: dict[str, Any]) -> Audience:
-    """Stage 1: the requester block's acting coordinator; stage 2: the acting secretariat."""
-    if int(dispatch.get("stage") or 1) == 2:
-        return Audience("approver", SECRETARIAT, _dashboard(disaster))
-    coordinator = coordinator_of(disaster, block_of(str(dispatch.get("requester_id"))))
-    if coordinator is None:
-        return Audience("approver", SECRETARIAT, _dashboard(disaster))
-    return Audience("approver", coordinator, _dashboard(disaster))
+def _approvers(disaster: Disaster, dispatch: dict[str, Any]) -> list[Audience]:
+    """Whoever may approve and request the dispatch, by the dispatches domain's own rule (policy.approvers)."""
+    row = SimpleNamespace(stage=int(dispatch.get("stage") or 1), requester_id=str(dispatch.get("requester_id")),
+                          supplier_id=str(dispatch.get("supplier_id")))
+    allowed = dispatch_policy.approvers(disaster, row, block_of(row.requester_id)).by_association  # type: ignore[arg-type]
+    return [Audience("approver", association, _dashboard(disaster)) for association in sorted(allowed)]
 
 
 def _supplier(disaster: Disaster, payload: dict[str, Any]) -> Audience:
@@ -150,15 +150,16 @@ def _requested(event: Event, disaster: Disaster, _: Lookups) -> list[Audience]:
 def _proposed(event: Event, disaster: Disaster, _: Lookups) -> list[Audience]:
     if event.payload.get("plan"):
         return []  # decision: a committed plan tells each approver once ("plan.committed"), not per proposal
-    return [_approver(disaster, event.payload)]
+    return _approvers(disaster, event.payload)
 
 
 def _plan_committed(event: Event, disaster: Disaster, lookups: Lookups) -> list[Audience]:
     created = lookups.dispatches_of([int(i) for i in event.payload.get("dispatch_ids") or []])
     seen: dict[str | None, Audience] = {}
     for dispatch in created:
-        audience = _approver(disaster, {"stage": dispatch.stage, "requester_id": dispatch.requester_id})
-        seen.setdefault(audience.association_id, audience)
+        for audience in _approvers(disaster, {"stage": dispatch.stage, "requester_id": dispatch.requester_id,
+                                              "supplier_id": dispatch.supplier_id}):
+            seen.setdefault(audience.association_id, audience)
     return list(seen.values())
 
 
@@ -168,7 +169,7 @@ def _accepted(event: Event, disaster: Disaster, _: Lookups) -> list[Audience]:
 
 def _declined(event: Event, disaster: Disaster, _: Lookups) -> list[Audience]:
     # Decision: the approver too, since a decline means re-planning (DESIGN.md: "A decline re-plans the rest").
-    return [_requester(disaster, event.payload), _approver(disaster, event.payload)]
+    return [_requester(disaster, event.payload), *_approvers(disaster, event.payload)]
 
 
 def _progress(event: Event, disaster: Disaster, _: Lookups) -> list[Audience]:

@@ -19,10 +19,12 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from coordinator.associations.models import SECRETARIAT_ID
 from coordinator.auth.models import as_utc
 from coordinator.disasters.models import Disaster
 from coordinator.disasters.reference import block_of, current_agreement
 from coordinator.dispatches.models import Dispatch
+from coordinator.dispatches.policy import approvers
 from coordinator.dispatches.service import mark_overdue, record_dispatch_event
 from coordinator.events.models import utcnow
 from coordinator.notifications.rules import coordinator_of
@@ -43,13 +45,15 @@ def target_of(disaster: Disaster, dispatch: Dispatch, to: str) -> str | None:
     """The association a stage is told to; None means the acting secretariat.
 
     supplier: the supporter asked; approver: the requester block's acting coordinator (stage 1) or the
-    secretariat (stage 2); block_coordinator: the supporter block's acting coordinator (who can phone a
-    member of its own block); secretariat: the acting secretariat. Without a coordinator: the secretariat.
+    secretariat (stage 2), as dispatches.policy.approvers decides; block_coordinator: the supporter block's
+    acting coordinator (who can phone a member of its own block); secretariat: the acting secretariat.
+    Without a coordinator: the secretariat.
     """
     if to == "supplier":
         return dispatch.supplier_id
     if to == "approver":
-        return None if dispatch.stage == 2 else coordinator_of(disaster, block_of(dispatch.requester_id))
+        allowed = sorted(approvers(disaster, dispatch, block_of(dispatch.requester_id)).by_association)
+        return None if not allowed or SECRETARIAT_ID in allowed else allowed[0]
     if to == "block_coordinator":
         return coordinator_of(disaster, block_of(dispatch.supplier_id))
     return None

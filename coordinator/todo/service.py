@@ -16,6 +16,7 @@ from coordinator.disasters import policy as disaster_policy
 from coordinator.disasters.models import Disaster
 from coordinator.disasters.todo import cross_block_decisions
 from coordinator.dispatches.todo import approvals, costs_to_agree, overdue_requests, requests_to_answer
+from coordinator.reminders.todo import escalations
 from coordinator.todo.models import ActingAs, TodoContext, TodoItem, TodoList
 
 Provider = Callable[[Session, TodoContext], list[TodoItem]]
@@ -26,6 +27,7 @@ PROVIDERS: list[Provider] = [
     overdue_requests,
     costs_to_agree,
     cross_block_decisions,
+    escalations,
 ]
 
 _FAR_FUTURE = datetime.max.replace(tzinfo=UTC)

@@ -34,6 +34,12 @@ def _events(world: NotifyWorld, dispatch_id: int) -> list[dict]:
     return [e for e in events.json()["events"] if e["entity_id"] == str(dispatch_id) and e["entity"] == "dispatch"]
 
 
+def _escalated_on_todo(world: NotifyWorld, key: str) -> list[int]:
+    todo = world.client.get("/api/v1/todo", headers=world.headers(key))
+    assert todo.status_code == 200, todo.text
+    return [i for item in todo.json()["items"] if item["kind"] == "escalated_dispatches" for i in item["entity_ids"]]
+
+
 def test_an_unanswered_request_is_reminded_then_escalated_to_the_coordinator_then_the_secretariat(
         world: NotifyWorld) -> None:
     dispatch = world.dispatch_to("requested")
@@ -47,7 +53,11 @@ def test_an_unanswered_request_is_reminded_then_escalated_to_the_coordinator_the
     escalated = world.in_app("coordinator")[coordinator_before:]
     assert [(n.event_type, n.audience, n.essential) for n in escalated] == [("dispatch.escalated", "escalation", True)]
     assert _remind(world, dispatch["id"], 47) == []
+    assert not _escalated_on_todo(world, "secretariat2")
     assert _remind(world, dispatch["id"], 48) == [(dispatch["id"], "dispatch.escalated", 3)]
+    # On the secretariat's to-do list (the coordinator, as approver, has it as an overdue request already).
+    assert _escalated_on_todo(world, "secretariat2") == [dispatch["id"]]
+    assert not _escalated_on_todo(world, "toyama") and not _escalated_on_todo(world, "coordinator")
     assert _remind(world, dispatch["id"], 500) == []  # each stage once
     assert any(n.event_type == "dispatch.escalated" for n in world.in_app("secretariat2"))
     assert world.client.get(f"/api/v1/dispatches/{dispatch['id']}",
