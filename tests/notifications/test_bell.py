@@ -3,7 +3,7 @@ a request to a supporter appears on its bell without reload, over the live webso
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -20,10 +20,21 @@ from tests.web.conftest import REQUESTER, Accounts, PageProblems, screenshot, si
 
 pytestmark = pytest.mark.browser
 
-browser = web_fixtures.browser
 new_context = web_fixtures.new_context
 problems = web_fixtures.problems
 web_server = web_fixtures.web_server
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path: str) -> Iterator[Any]:
+    """Chromium for this module only: Playwright's sync API keeps an event loop running in this thread until
+    it stops, and the asyncio tests collected after this module need the thread free."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=chromium_path, args=web_fixtures.CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
 
 
 def _api(base: str, token: str, path: str, body: dict[str, Any] | None = None) -> Any:
