@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -71,7 +72,7 @@ class Settings(BaseSettings):
     # E-mail over SMTP (docs/notifications.md "E-mail"); no host: e-mails wait in the outbox, none is sent.
     smtp_host: str = ""
     smtp_port: int = 587
-    smtp_security: str = "starttls"  # starttls | ssl | none
+    smtp_security: Literal["starttls", "ssl", "none"] = "starttls"  # anything else is refused at start
     smtp_user: str = ""
     smtp_password: SecretStr = SecretStr("")
     smtp_from: str = "ouen@localhost"

@@ -50,10 +50,10 @@ def write_outbox(session: Session, events: list[Event]) -> int:
         disaster = session.get(Disaster, event.disaster_id)
         if disaster is None:
             continue
-        dispatch = session.get(Dispatch, int(event.entity_id)) if event.entity == "dispatch" else None
         audiences = merge(audiences_of(event, disaster, lookups))
         if not audiences:
-            continue
+            continue  # e.g. each proposal of a committed plan: the plan's own event tells the approvers
+        dispatch = session.get(Dispatch, int(event.entity_id)) if event.entity == "dispatch" else None
         assert event.seq is not None
         for recipient in recipients(session, event=event, disaster=disaster, audiences=audiences, dispatch=dispatch):
             audience = recipient.audience

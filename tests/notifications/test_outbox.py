@@ -3,6 +3,7 @@ never muting what is essential in a live disaster."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -12,7 +13,7 @@ from sqlmodel import Session, select
 
 from coordinator.events.models import Event
 from coordinator.notifications.models import InAppNotification, OutboxMessage
-from tests.coordinator.test_disasters_support import ISHIKAWA, TOYAMA, assert_error
+from tests.coordinator.test_disasters_support import ISHIKAWA, TOYAMA, assert_error, need_body, offer_body
 from tests.notifications.conftest import NotifyWorld
 
 
@@ -172,3 +173,22 @@ def test_a_failover_is_told_to_the_association_that_now_acts(notify_client: Test
     item = next(i for i in listed["items"] if i["event_seq"] == seq)
     assert item["title_ja"].startswith("【代行】") and "東海・北陸ブロックの幹事団体を代行" in item["title_ja"]
     assert "被災のため代行" in item["body_ja"]
+
+
+def test_a_committed_plan_tells_each_approver_once_not_once_per_proposal(world: NotifyWorld) -> None:
+    for headcount in (2, 1):
+        world.post(f"/api/v1/disasters/{world.id}/needs", "requester", need_body(headcount=headcount), 201)
+    until = (date.today() + timedelta(days=30)).isoformat()
+    for key in ("toyama", "fukui"):
+        world.post(f"/api/v1/disasters/{world.id}/offers", key, offer_body(headcount=2, available_until=until), 201)
+    plan = world.post(f"/api/v1/disasters/{world.id}/plan", "secretariat", {"commit": True})
+    assert len(plan["proposals"]) >= 2
+    committed = _seq_of(world, "plan.committed")
+    told = [n for n in world.in_app("coordinator") if n.event_type in ("plan.committed", "dispatch.proposed")]
+    assert [(n.event_seq, n.audience, n.essential) for n in told] == [(committed, "approver", True)]
+    mailbox = f"coordinator@{world.coordinator_id.replace('_', '-')}.example.jp"
+    assert [r.address for r in world.outbox(event_seq=committed)] == [mailbox]
+    assert not world.outbox(event_type="dispatch.proposed")
+    title = next(i["title_ja"] for i in world.client.get("/api/v1/notifications", headers=world.headers("coordinator"))
+                 .json()["items"] if i["event_seq"] == committed)
+    assert title == f"承認待ちの派遣提案 {len(plan['proposals'])}件"
