@@ -93,8 +93,10 @@ def test_default_kinds_and_languages(agreement: Agreement) -> None:
 
 def test_every_rule_names_a_source(agreement: Agreement) -> None:
     # meta, blocks, fiscal-year roles, secretariat and stages, kinds, languages, rotation/cost/requests/matching,
-    # matching.partner_order, bulletins.earthquake/tsunami/weather, cost.confirm_above_yen_per_person_day.
-    assert len(agreement.sources) == 1 + 6 + 3 * 6 + 5 + 8 + 11 + 4 + 1 + 3 + 1
+    # matching.partner_order, bulletins.earthquake/tsunami/weather, cost.confirm_above_yen_per_person_day,
+    # reminders and its four stages.
+    assert len(agreement.sources) == 1 + 6 + 3 * 6 + 5 + 8 + 11 + 4 + 1 + 3 + 1 + 5
+    assert "issue 16 item 4" in agreement.sources["reminders"]
     assert "issue 12 item 10" in agreement.sources["matching.partner_order"]
     assert "assumption" in agreement.sources["bulletins.earthquake"]
     assert all(source.strip() for source in agreement.sources.values())
@@ -108,10 +110,11 @@ def test_default_is_cached_and_reloaded_when_the_file_changes(broken_copy: Calla
     first = agreements.load_agreement(path)
     assert agreements.load_agreement(str(path)) is first
     assert first.source_file == str(path.resolve())
+    # 30, not later than the first escalation (36 h): [reminders] must come after the answer timeout.
     path.write_text(path.read_text(encoding="utf-8").replace("answer_timeout_hours = 24",
-                                                             "answer_timeout_hours = 48"), encoding="utf-8")
+                                                             "answer_timeout_hours = 30"), encoding="utf-8")
     os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10_000_000))
-    assert agreements.load_agreement(path).request_timeout_hours == 48
+    assert agreements.load_agreement(path).request_timeout_hours == 30
 
 
 BROKEN = [
