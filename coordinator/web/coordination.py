@@ -14,6 +14,7 @@ from sqlmodel import Session
 from coordinator.auth.deps import OptionalUser
 from coordinator.auth.models import ROLE_SECRETARIAT, ROLE_STAFF, User
 from coordinator.db import SessionDep, SessionRoute
+from coordinator.disasters.actions import disaster_actions
 from coordinator.disasters.models import DISASTER_KINDS, MODES
 from coordinator.disasters.reference import current_agreement
 from coordinator.disasters.service import list_disasters
@@ -43,6 +44,7 @@ from geo.prefectures import prefectures as all_prefectures
 router = APIRouter(include_in_schema=False, route_class=SessionRoute)
 BULLETIN_CONFIRM_PATH = "/api/v1/bulletins/{bulletin_id}/confirm"
 RECENT_DRILLS = 8
+AREA_PATH = "/api/v1/disasters/{disaster_id}/area"
 UNAUTHENTICATED = {"error": {"code": "unauthenticated", "field": "authorization",
                              "message": {"ja": "サインインしてください", "en": "Sign in first"}}}
 
@@ -109,7 +111,8 @@ def _form_page(request: Request, user: User, *, disaster: Any = None, prefill: d
         prefectures=_prefecture_list(t, view.prefecture_blocks), may=may_declare(user) or disaster is not None,
         config={"prefill": prefill, "editing": disaster.id if disaster else None,
                 "bulletin_route": _has_route(request.app, BULLETIN_CONFIRM_PATH) if bulletin else False,
-                "area_route": _has_route(request.app, "/api/v1/disasters/{disaster_id}/area")},
+                "area_route": _has_route(request.app, AREA_PATH) and (
+                    disaster is None or "change_area" in disaster_actions(user, disaster))},
     )
 
 

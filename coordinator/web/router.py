@@ -125,6 +125,7 @@ def render(
         "disaster_id": disaster.id if disaster else None,
         "mode": disaster.mode if disaster else None,
         "live": _has_route(request.app, LIVE_PATH),
+        "todo_route": _has_route(request.app, TODO_PATH),
         **context.pop("config", {}),
     }
     if user is not None:

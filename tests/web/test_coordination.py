@@ -8,16 +8,20 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Callable, Iterator
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from playwright.sync_api import expect
+from sqlmodel import Session
 
+from coordinator.auth.models import ROLE_STAFF
+from coordinator.auth.service import create_user
 from coordinator.db import make_engine
 from tests.coordinator.conftest import ServerProcess, sqlite_url
-from tests.web.conftest import PASSWORD, Accounts, PageProblems, screenshot, seed, sign_in
+from tests.web.conftest import PASSWORD, REQUESTER, Accounts, PageProblems, screenshot, seed, sign_in
 
 pytestmark = pytest.mark.browser
 WIDTHS = (1366, 375)
@@ -32,6 +36,14 @@ def coord_server(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Pat
     database = make_engine(sqlite_url(path))
     try:
         accounts = seed(database)
+        # A password account for the acting coordinator of the requester's block (東海・北陸).
+        coordinator = accounts.live.acting_roles["coordinators"]["tokai_hokuriku"]["association_id"]
+        with Session(database) as session:
+            create_user(session, login="web-coordinator", display_name="幹事 テスト", role=ROLE_STAFF,
+                        association_id=coordinator, password=PASSWORD)
+            session.commit()
+        accounts.logins["coordinator"] = "web-coordinator"
+        accounts.logins["coordinator_id"] = coordinator
     finally:
         database.dispose()
     server = ServerProcess(sqlite_url(path), folder / "server.log")
@@ -167,4 +179,144 @@ def test_situation_report_is_written_kept_and_prints_on_a4(
     page.goto(f"{base}/disasters/{accounts.drill.disaster.id}/sitrep")
     for text in pdf_pages(page.pdf(format="A4")):
         assert "【訓練】" in text
+    assert problems.problems == []
+
+
+def test_a_whole_drill_in_the_browser_from_declaration_to_completion(
+        coord_server: tuple[str, Accounts], new_context: Callable[..., Any], problems: PageProblems) -> None:
+    """The secretariat declares, the coordinator plans and approves, two associations ask and help, and each
+    sees the others' steps without reloading. Association pages are webstaff's; every step here uses them."""
+    base, accounts = coord_server
+    today = date.today()
+    _, secretariat = new_context()
+    _, coordinator = new_context()
+    _, requester = new_context(width=375, height=812)
+    _, supplier = new_context(width=375, height=812)
+
+    # The coordinator keeps the national overview open; the secretariat declares the drill.
+    sign_in(coordinator, base, accounts.logins["coordinator"], then="/home")
+    coordinator.wait_for_selector("body[data-watch='live']")
+    shots(coordinator, "home")
+    coordinator.set_viewport_size({"width": 1366, "height": 900})
+    sign_in(secretariat, base, accounts.logins["secretariat"], then="/home")
+    secretariat.locator("#declare-link").click()
+    secretariat.wait_for_selector("body[data-ready='1']")
+    secretariat.locator('#picker-prefectures path[data-code="17"]').click(force=True)
+    secretariat.locator('input[name="mode"][value="drill"]').check()
+    secretariat.get_by_label("名称").fill("能登半島地震 全体訓練")
+    secretariat.get_by_label("災害の種類").select_option("earthquake")
+    secretariat.locator("#preview-coordinators").wait_for()
+    preview = secretariat.locator("#declare-preview").inner_text()
+    assert "【訓練】として開始します" in preview and "石川県国際交流協会" in preview
+    secretariat.locator("#declare-submit").click()
+    secretariat.wait_for_url(re.compile(r"/disasters/\d+$"))
+    drill_id = int(secretariat.url.rsplit("/", 1)[1])
+    secretariat.wait_for_selector("body[data-ready='1']")
+    assert secretariat.locator("#drill-banner").is_visible()
+    assert "石川県国際交流協会" in secretariat.locator("#affected-list").inner_text()
+
+    # The coordinator opens the drill's dashboard (drills are listed apart from the live overview).
+    coordinator.goto(f"{base}/disasters/{drill_id}")
+    coordinator.wait_for_selector("body[data-ready='1']")
+    coordinator.wait_for_selector("#live-status[data-state='live']")
+    coordinator.evaluate("window.__sameDocument = true")
+    roles = coordinator.locator("#coordinator-list li[data-block='tokai_hokuriku']").inner_text()
+    assert "東海・北陸" in roles
+
+    # The requester asks on its phone; the supporter offers on its own.
+    sign_in(requester, base, accounts.logins[REQUESTER], then=f"/disasters/{drill_id}/association")
+    requester.wait_for_selector("body[data-ready='1']")
+    form = requester.locator("#need-form")
+    form.locator("#need-kind").select_option("centre_staff")
+    form.locator("#need-language").select_option("vi")
+    form.locator("#need-headcount").fill("2")
+    form.locator("#need-start").fill(today.isoformat())
+    form.locator("#need-days").fill("5")
+    form.locator("#need-notes").fill("輪島市の避難所で通訳")
+    form.locator("#need-submit").click()
+    requester.wait_for_selector("#my-needs [data-need-id]")
+    no_overflow(requester)
+    sign_in(supplier, base, accounts.logins["pref_toyama"], then=f"/disasters/{drill_id}/association")
+    supplier.wait_for_selector("body[data-ready='1']")
+    offer = supplier.locator("#offer-form")
+    offer.locator('input[name="languages"][value="vi"]').check()
+    offer.locator('input[name="kinds"][value="centre_staff"]').check()
+    offer.locator("#offer-headcount").fill("3")
+    offer.locator("#offer-from").fill(today.isoformat())
+    offer.locator("#offer-until").fill((today + timedelta(days=20)).isoformat())
+    offer.get_by_role("button", name="申し出る", exact=True).click()
+    supplier.wait_for_selector("#my-offers .card")
+
+    # The coordinator sees the need arrive without reloading, with its place, period and notes.
+    row = coordinator.locator("#needs-table tbody tr[data-need-id]").first
+    row.wait_for()
+    assert "輪島市の避難所で通訳" in row.inner_text() and "ベトナム語" in row.inner_text()
+    assert coordinator.evaluate("window.__sameDocument") is True
+
+    # Plan: the preview first, then commit every proposal.
+    coordinator.locator("#plan-button").click()
+    coordinator.wait_for_selector("body[data-plan-version='1']")
+    plan_row = coordinator.locator("#plan-table tbody tr[data-key]").first
+    assert "とやま国際センター → 石川県国際交流協会" in plan_row.inner_text()
+    shots(coordinator, "plan")
+    coordinator.set_viewport_size({"width": 1366, "height": 900})
+    coordinator.once("dialog", lambda dialog: dialog.accept())
+    coordinator.locator("#commit-all").click()
+    coordinator.wait_for_selector("body[data-committed='1']")
+
+    # Back on the dashboard: the to-do says what waits, with the count in the tab title; approve and request.
+    coordinator.goto(f"{base}/disasters/{drill_id}")
+    coordinator.wait_for_selector("body[data-ready='1']")
+    coordinator.wait_for_selector("#todo:not([hidden]) .todo-item")
+    coordinator.evaluate("window.__sameDocument = true")
+    assert re.match(r"^\(\d+\) ", coordinator.title()), coordinator.title()
+    dispatch = coordinator.locator("#dispatch-table tbody tr[data-dispatch-id]").first
+    assert "愛知県国際交流協会" in dispatch.inner_text() or "幹事" in dispatch.inner_text()  # who approves
+    dispatch.locator("input.bulk-select").check()
+    coordinator.locator("#bulk-approve-request").click()
+    coordinator.wait_for_selector("#dispatch-table tbody tr[data-state='requested']")
+
+    # The supporter answers on its phone and reports progress; everyone else follows live.
+    card = supplier.locator("#incoming article.card[data-state='requested']")
+    card.wait_for()
+    card.get_by_label("見込み費用（円）").fill("60000")
+    card.get_by_role("button", name="受諾する").click()
+    steps = (("accepted", "出発した（移動中）", "en_route"), ("en_route", "現地に到着した", "on_site"),
+             ("on_site", "派遣を完了した", "completed"))
+    for before, button, after in steps:
+        current = supplier.locator(f"#incoming article.card[data-state='{before}']")
+        current.get_by_role("button", name=button).click()
+        current.locator(".confirm .confirm-yes").click()  # progress is confirmed before it is sent
+        supplier.wait_for_selector(f"#incoming article.card[data-state='{after}']")
+    no_overflow(supplier)
+    secretariat.wait_for_selector("#dispatch-table tbody tr[data-state='completed']")
+    coordinator.wait_for_selector("#dispatch-table tbody tr[data-state='completed']")
+    requester.goto(f"{base}/disasters/{drill_id}/association")
+    requester.wait_for_selector("body[data-ready='1']")
+    shots(secretariat, "dashboard-drill")
+
+    # The timeline says who did what, as what, and why.
+    secretariat.goto(f"{base}/disasters/{drill_id}/timeline")
+    secretariat.wait_for_selector("#timeline-table tr[data-state='dispatch.completed']")
+    accepted = secretariat.locator("#timeline-table tr[data-state='dispatch.accepted']").inner_text()
+    assert "派遣を受諾" in accepted and "とやま国際センター" in accepted
+    committed = secretariat.locator("#timeline-table tr[data-state='plan.committed']").inner_text()
+    assert "支援計画を確定" in committed and "plan.committed" not in committed
+    secretariat.locator("#timeline-type").select_option("dispatch.accepted")
+    assert secretariat.locator("#timeline-table tbody tr:not([hidden])").count() == 1
+    shots(secretariat, "timeline")
+
+    # Exports open in Excel: names and Japanese labels, JST, no Python values.
+    client = api(base, accounts.logins["secretariat"])
+    text = client.get(f"/api/v1/disasters/{drill_id}/export/dispatches.csv").content.decode("utf-8-sig")
+    assert "とやま国際センター" in text and "完了" in text and "{'" not in text and "True" not in text
+
+    # Close the drill from the dashboard; the coordinator sees it without reloading.
+    secretariat.goto(f"{base}/disasters/{drill_id}")
+    secretariat.wait_for_selector("body[data-ready='1']")
+    secretariat.once("dialog", lambda dialog: dialog.accept())
+    secretariat.locator("#close-button").click()
+    expect(secretariat.locator("#disaster-status")).to_have_text("終了")
+    expect(coordinator.locator("#disaster-status")).to_have_text("終了")
+    assert coordinator.evaluate("window.__sameDocument") is True
     assert problems.problems == []

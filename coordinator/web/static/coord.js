@@ -35,6 +35,11 @@
     return pair[lang] || pair.ja || "";
   }
 
+  // A reason from the agreement without the association ids it quotes ("…協会（pref_aichi）" → "…協会").
+  function withoutIds(text) {
+    return String(text || "").replace(/\s?[（(](?:pref|city)_[a-z0-9_]+[)）]/g, "");
+  }
+
   // A filter bar over a table: selects (block, association, language, state), a search box and optional
   // checkboxes. Rows carry data-block, data-associations (space separated), data-language, data-state;
   // search matches the row's text. apply() re-filters after the table is redrawn.
@@ -110,9 +115,15 @@
     var items = todo.items || [];
     document.title = (todo.count ? "(" + todo.count + ") " : "") + baseTitle;
     var acting = document.getElementById("todo-acting");
-    acting.replaceChildren.apply(acting, (todo.acting_as || []).map(function (a) {
-      return el("li", {}, pick(a, "reason"));
-    }));
+    // The capacities the viewer acts in (on a disaster's page, that disaster's only), each said once.
+    var seen = {};
+    acting.replaceChildren.apply(acting, (todo.acting_as || []).filter(function (a) {
+      if (config.disaster_id && a.disaster_id && a.disaster_id !== config.disaster_id) return false;
+      var text = withoutIds(pick(a, "reason"));
+      if (!text || seen[text]) return false;
+      seen[text] = true;
+      return true;
+    }).map(function (a) { return el("li", {}, withoutIds(pick(a, "reason"))); }));
     list.replaceChildren.apply(list, items.length ? items.map(function (item) {
       var drill = item.mode === "drill" ? el("span", { className: "drill-tag" }, t("drill.tag")) : null;
       var meta = [];
@@ -148,6 +159,7 @@
                               "disaster.area_changed"] },
       onEvent: function (event) { onChange(event); },
       onResync: function () { onChange(null); },
+      onStatus: function (state) { document.body.dataset.watch = state; },
     });
   }
 

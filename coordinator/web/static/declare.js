@@ -239,9 +239,16 @@
     submit.disabled = true;
     var done;
     if (editing) {
-      var steps = o.api("PATCH", "/api/v1/disasters/" + editing, { name: name });
-      if (config.area_route && chosen) {
-        steps = steps.then(function () { return o.api("POST", "/api/v1/disasters/" + editing + "/area", { area: chosen }); });
+      var reason = document.getElementById("edit-reason").value.trim();
+      var areaChanged = config.area_route && chosen && JSON.stringify(chosen) !== initialArea;
+      if (areaChanged && !reason) { fieldError("reason", t("edit.reason_required")); submit.disabled = false; return; }
+      var rename = { name: name };
+      if (reason) rename.reason = reason;
+      var steps = o.api("PATCH", "/api/v1/disasters/" + editing, rename);
+      if (areaChanged) {
+        steps = steps.then(function () {
+          return o.api("POST", "/api/v1/disasters/" + editing + "/area", { area: chosen, reason: reason });
+        });
       }
       done = steps.then(function () { return { id: editing }; });
     } else if (prefill.bulletin && config.bulletin_route) {
@@ -286,6 +293,7 @@
       drawMunicipalities();
     }, function () {});
   }
+  var initialArea = JSON.stringify(area());
   if (area()) runPreview();
   document.body.dataset.ready = "1";
 })();

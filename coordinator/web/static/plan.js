@@ -172,13 +172,13 @@
       list.replaceChildren.apply(list, made.map(function (x) {
         var d = byId[x.dispatch_id] || { actions: [] };
         var may = d.actions.indexOf("approve") >= 0;
-        var party = d.awaiting && p.awaiting[d.awaiting.key];
+        var approver = d.awaiting && p.awaiting[d.awaiting.key];
         if (may) mine += 1;
         var text = " #" + x.dispatch_id + " " + party(x, "supplier") + " \u2192 " + party(x, "requester") + " · " +
                    t("map.people", { n: x.headcount });
         return el("li", { dataset: { dispatchId: x.dispatch_id } }, el("label", {},
           el("input", { type: "checkbox", className: "committed-select", value: String(x.dispatch_id), checked: may, disabled: !may }), text),
-          !may && party ? el("span", { className: "hint awaiting" }, t("plan.approved_by", { who: c.pick(party, "who") })) : null);
+          !may && approver ? el("span", { className: "hint awaiting" }, t("plan.approved_by", { who: c.pick(approver, "who") })) : null);
       }));
       document.getElementById("approve-request-committed").disabled = mine === 0;
       document.body.dataset.committed = String(made.length);
