@@ -28,6 +28,7 @@ from coordinator.settings import PROJECT_ROOT
 from coordinator.web.i18n import LANGUAGE_COOKIE, LANGUAGES, Translator, catalogue, language_of
 from coordinator.web.mapview import MapView, arrow_geometry, map_view
 from coordinator.web.picture import disaster_picture
+from coordinator.web.redirects import safe_next
 from coordinator.web.staffview import waiting_requests
 from coordinator.web.static_files import static_url
 from coordinator.web.timefmt import jst
@@ -62,13 +63,6 @@ def _end_read(session: Session) -> None:
     # SQLite holds its write lock for the whole transaction (BEGIN IMMEDIATE): end reads at once.
     if session.in_transaction():
         session.commit()
-
-
-def _safe_next(target: str | None) -> str:
-    """Only same-site paths are followed after sign-in or a language switch (no open redirect)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/"
-    return target
 
 
 def _login_redirect(request: Request) -> RedirectResponse:
@@ -172,13 +166,13 @@ def home(user: OptionalUser) -> RedirectResponse:
 def login_page(request: Request, user: OptionalUser, next: str | None = None) -> HTMLResponse:
     """The sign-in form (posts to /api/v1/auth/login with fetch)."""
     t = Translator(language_of(request))
-    return render(request, "login.html", user=user, title=t("login.title"), next_url=_safe_next(next))
+    return render(request, "login.html", user=user, title=t("login.title"), next_url=safe_next(next))
 
 
 @router.get("/lang/{language}")
 def switch_language(language: str, next: str | None = None) -> RedirectResponse:
     """Remember the chosen language in a cookie (a year) and go back to the page."""
-    response = RedirectResponse(_safe_next(next), status_code=303)
+    response = RedirectResponse(safe_next(next), status_code=303)
     if language in LANGUAGES:
         response.set_cookie(LANGUAGE_COOKIE, language, max_age=365 * 86400, samesite="lax", path="/")
     return response
