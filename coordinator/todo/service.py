@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from sqlmodel import Session, col, select
 
 from coordinator.auth.models import User, as_utc
+from coordinator.bulletins.todo import proposals_to_decide
 from coordinator.disasters import policy as disaster_policy
 from coordinator.disasters.models import Disaster
 from coordinator.disasters.todo import cross_block_decisions
@@ -28,6 +29,7 @@ PROVIDERS: list[Provider] = [
     costs_to_agree,
     cross_block_decisions,
     escalations,
+    proposals_to_decide,
 ]
 
 _FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
