@@ -139,7 +139,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     install_idempotency(app)  # Idempotency-Key on POST/PATCH, inside CSRF (docs/api.md)
     # Outermost but for the operations middleware: no body is read beyond the limit, before authentication.
-    app.add_middleware(BodyGuard, limit=settings.max_body_bytes)
+    app.add_middleware(BodyGuard, limit=settings.max_body_bytes,
+                       per_path={"/api/v1/bulletins": settings.bulletin_max_bytes})
     install_web(app)  # the web pages ("/", dashboard, association page, ...) and /static (coordinator/web)
     # /readyz, /metrics, JSON logs with request ids, security headers, CSRF, denial audit (docs/operations.md)
     install_operations(app, inline_pages=(DOCS_PAGE,))

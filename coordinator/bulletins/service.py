@@ -33,7 +33,7 @@ from coordinator.bulletins.models import (
 )
 from coordinator.bulletins.rules import Assessment, assess
 from coordinator.disasters import service as disasters
-from coordinator.disasters.models import AreaInput, Disaster, DisasterCreate
+from coordinator.disasters.models import AreaInput, Disaster, DisasterAreaChange, DisasterCreate
 from coordinator.disasters.preview import declaration_preview
 from coordinator.disasters.reference import all_association_ids, current_agreement
 from coordinator.drills.marks import marked
@@ -396,13 +396,7 @@ def confirm(session: Session, *, bulletin_id: int, data: ConfirmRequest, actor: 
 
 
 def _change_area(session: Session, proposal: Proposal, area: AreaInput, actor: User) -> Disaster:
-    change = getattr(disasters, "change_area", None)
-    if change is None:
-        session.rollback()
-        raise Conflict("changing a declared area is not available in this version",
-                       "この版では宣言済みの区域を変更できません", field="action")
-    from coordinator.disasters.models import DisasterAreaChange  # type: ignore[attr-defined]
-
+    """Change the declared disaster's area through the disasters service (its authority rules apply)."""
     assert proposal.target_disaster_id is not None
     proposal.disaster_id = proposal.target_disaster_id
     session.add(proposal)
@@ -410,8 +404,8 @@ def _change_area(session: Session, proposal: Proposal, area: AreaInput, actor: U
             bulletin_id=proposal.bulletin_id)
     reason = f"気象庁の電文による区域変更 / area change from a JMA bulletin ({proposal.assessment.get('title', '')})"
     try:
-        return change(session, disaster_id=proposal.target_disaster_id,
-                      data=DisasterAreaChange(area=area, reason=reason), actor=actor)
+        return disasters.change_area(session, disaster_id=proposal.target_disaster_id,
+                                     data=DisasterAreaChange(area=area, reason=reason), actor=actor)
     except DomainError:
         session.rollback()
         raise

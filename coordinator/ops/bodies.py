@@ -59,9 +59,11 @@ def _body_nul(body: bytes, content_type: str) -> str | None:
 class BodyGuard:
     """ASGI middleware: 413 above `limit` bytes, 422 for NUL characters; reads nothing it does not need."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, per_path: dict[str, int] | None = None) -> None:
         self.app = app
         self.limit = limit
+        # Routes whose bodies are documents with a cap of their own (JMA bulletins: OUEN_BULLETIN_MAX_BYTES).
+        self.per_path = per_path or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -73,8 +75,9 @@ class BodyGuard:
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         declared = headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self.limit:
-            await JSONResponse(_too_large(self.limit).body(), status_code=413,
+        limit = self.per_path.get(scope.get("path", ""), self.limit)
+        if declared.isdigit() and int(declared) > limit:
+            await JSONResponse(_too_large(limit).body(), status_code=413,
                                headers={"Connection": "close"})(scope, receive, send)
             return
         if scope.get("method") in ("GET", "HEAD", "OPTIONS", "DELETE") and not declared:
@@ -89,8 +92,8 @@ class BodyGuard:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.limit:
-                await JSONResponse(_too_large(self.limit).body(), status_code=413,
+            if size > limit:
+                await JSONResponse(_too_large(limit).body(), status_code=413,
                                    headers={"Connection": "close"})(scope, receive, send)
                 return
             chunks.append(chunk)

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
 from coordinator.bulletins.models import Bulletin, Proposal
+from coordinator.disasters.models import Disaster
 from coordinator.events.models import Event
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "jma"
@@ -187,11 +188,17 @@ def test_bad_input_is_refused_with_its_field_and_stores_nothing(case: str, clien
 def test_a_body_over_the_size_limit_is_refused_before_it_is_read(client: TestClient, engine: Engine,
                                                                  secretariat: dict[str, str]) -> None:
     before = counts(engine)
-    limit = client.app.state.settings.bulletin_max_bytes  # type: ignore[attr-defined]
+    settings = client.app.state.settings  # type: ignore[attr-defined]
+    limit = settings.bulletin_max_bytes
+    assert limit > settings.max_body_bytes  # a bulletin may be larger than other request bodies
     response = client.post("/api/v1/bulletins", content=b"<" * (limit + 1), headers=secretariat)
-    assert response.status_code == 422
+    assert response.status_code == 413
     assert response.json()["error"]["field"] == "body"
-    assert counts(engine) == before
+    assert response.json()["error"]["details"]["limit_bytes"] == limit
+    assert counts(engine)[:2] == before[:2]
+    large = read(TOHOKU_53).replace(b"</Report>", b"<!--" + b" " * (settings.max_body_bytes + 1) + b"--></Report>")
+    accepted = client.post("/api/v1/bulletins", content=large, headers=secretariat)
+    assert accepted.status_code == 201 and accepted.json()["proposal"] is not None
 
 
 def test_only_the_secretariat_hands_in_and_decides(client: TestClient, engine: Engine, make_user, auth,
@@ -306,7 +313,6 @@ def test_two_confirmations_at_once_declare_one_disaster(engine: Engine, make_use
 
     from coordinator.bulletins.models import ConfirmRequest
     from coordinator.bulletins.service import confirm, ingest
-    from coordinator.disasters.models import Disaster
     from coordinator.errors import Conflict
 
     with Session(engine, expire_on_commit=False) as session:
@@ -332,3 +338,23 @@ def test_two_confirmations_at_once_declare_one_disaster(engine: Engine, make_use
     assert sorted(outcomes) == ["conflict", "declared"]
     with Session(engine) as session:
         assert len(session.exec(select(Disaster)).all()) == 1
+
+
+def test_confirming_an_area_change_widens_the_declared_disaster(client: TestClient, engine: Engine,
+                                                                secretariat: dict[str, str]) -> None:
+    declared = client.post("/api/v1/disasters", headers=as_json(secretariat), json={
+        "name": "宮城県沖の地震", "kind": "earthquake", "mode": "live", "area": {"municipalities": ["04202"]}})
+    disaster_id = declared.json()["id"]
+    result = post(client, secretariat, TOHOKU_53)
+    assert result["proposal"]["action"] == "change_area"
+    response = client.post(f"/api/v1/bulletins/{result['bulletin']['id']}/confirm", headers=as_json(secretariat))
+    assert response.status_code == 201, response.text
+    changed = response.json()
+    assert changed["id"] == disaster_id and changed["name"] == "宮城県沖の地震"
+    assert {"pref_iwate", "pref_fukushima", "pref_miyagi"} <= set(changed["affected_associations"])
+    with Session(engine) as session:
+        disasters = session.exec(select(func.count()).select_from(Disaster)).one()
+        rows = session.exec(select(Event).where(Event.disaster_id == disaster_id).order_by(Event.seq))
+        types = [e.type for e in rows]
+    assert disasters == 1
+    assert types[-2:] == ["bulletin.confirmed", "disaster.area_changed"]
