@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     hsts_seconds: int = 31_536_000  # Strict-Transport-Security max-age, sent only when cookie_secure
     # How long an Idempotency-Key and its answer are kept (docs/api.md "Idempotency-Key").
     idempotency_days: int = 7
+    # How long a progress report (departed, arrived, completed) may be taken back (issue 15 item 1).
+    undo_minutes: int = 10
     # JMA bulletins (docs/bulletins.md "Settings"). Every input proposes; none declares.
     bulletin_max_bytes: int = 5 * 1024 * 1024  # a larger bulletin is refused (JMA's largest are < 1 MB)
     jma_feed_enabled: bool = False  # poll JMA's Atom feeds (off by default: a closed network has none)

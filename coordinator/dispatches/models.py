@@ -86,6 +86,8 @@ class DispatchAccept(SQLModel):
     cost_policy: str | None = Field(default=None, min_length=1, max_length=64)
     # Required (true) when the cost is out of proportion (agreement [cost] confirm_above_yen_per_person_day).
     confirm_cost: bool = False
+    # Fewer people than asked (partial acceptance); the others go back to the need for the next plan.
+    accepted_headcount: int | None = Field(default=None, ge=1, le=500)
 
 
 class DispatchCostAnswer(SQLModel):
@@ -95,6 +97,14 @@ class DispatchCostAnswer(SQLModel):
 
     decision: Literal["agree", "refuse"]
     reason: Text | None = Field(default=None, max_length=1000)
+
+
+class DispatchProgress(SQLModel):
+    """A progress report (departed, arrived, completed), optionally with when it really happened."""
+
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    at: datetime | None = None
 
 
 class DispatchDecline(SQLModel):

@@ -19,7 +19,7 @@ from coordinator.disasters.models import Disaster
 from coordinator.disasters.policy import COORDINATOR, STAFF, Capacity, name_of
 from coordinator.disasters.reference import block_of, current_agreement
 from coordinator.dispatches.models import Dispatch
-from coordinator.dispatches.transitions import DispatchAction, DispatchState
+from coordinator.dispatches.transitions import ACTION_JA, UNDONE_ACTION, DispatchAction, DispatchState
 from coordinator.errors import Forbidden
 
 # The requester may withdraw its own request only until the supplier has committed people (assumption:
@@ -214,6 +214,12 @@ def is_coordinating(user: User, disaster: Disaster, dispatch: Dispatch, *, reque
 def may_act(user: User, disaster: Disaster, dispatch: Dispatch, action: DispatchAction, *,
             requester_block: str | None, supplier_block: str | None) -> Capacity | None:
     """The capacity in which the user may take this action on this dispatch, or None (state not checked)."""
+    if action == DispatchAction.undo:
+        # Whoever may report a step may take it back (within the window the service checks). Nothing to take
+        # back yet: the supporter may still ask, and the transition table answers 409 with the state.
+        undone = UNDONE_ACTION.get(DispatchState(dispatch.state), DispatchAction.depart)
+        return may_act(user, disaster, dispatch, undone, requester_block=requester_block,
+                       supplier_block=supplier_block)
     if action in (DispatchAction.approve, DispatchAction.request):
         # The request is sent by whoever may approve it: the same role (issue 3 item 6).
         return approval_capacity(user, disaster, dispatch, requester_block)
@@ -254,9 +260,10 @@ def ensure_can_act(user: User, disaster: Disaster, dispatch: Dispatch, action: D
                                 "幹事団体・事務局、または受諾前の要請団体"),
         DispatchAction.arrive: ("staff of the supporting or the requesting association",
                                 "応援団体または要請団体の職員"),
+        DispatchAction.undo: ("whoever may report that step", "その報告をできる人"),
     }.get(action, ("staff of the supporting association", "応援団体の職員"))
     raise Forbidden(f"Only {who_en} may {action.value} this dispatch",
-                    f"この派遣の「{action.value}」ができるのは{who_ja}のみです", field="action",
+                    f"この派遣の「{ACTION_JA[action.value]}」ができるのは{who_ja}のみです", field="action",
                     details={"action": action.value})
 
 

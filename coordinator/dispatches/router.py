@@ -16,6 +16,7 @@ from coordinator.dispatches.models import (
     DispatchCostAnswer,
     DispatchCreate,
     DispatchDecline,
+    DispatchProgress,
     DispatchPublic,
 )
 from coordinator.dispatches.transitions import DispatchAction, DispatchState
@@ -73,7 +74,7 @@ def accept(dispatch_id: int, data: DispatchAccept, session: SessionDep, user: Cu
     `confirmation_required` unless `confirm_cost` is true; then it waits for the requester's agreement.
     """
     return _move(session, dispatch_id, DispatchAction.accept, user, expected_cost_yen=data.expected_cost_yen,
-                 cost_policy=data.cost_policy, confirm_cost=data.confirm_cost)
+                 cost_policy=data.cost_policy, confirm_cost=data.confirm_cost, headcount=data.accepted_headcount)
 
 
 @router.post("/dispatches/{dispatch_id}/decline", response_model=DispatchPublic)
@@ -83,21 +84,30 @@ def decline(dispatch_id: int, data: DispatchDecline, session: SessionDep, user: 
 
 
 @router.post("/dispatches/{dispatch_id}/depart", response_model=DispatchPublic)
-def depart(dispatch_id: int, session: SessionDep, user: CurrentUser) -> DispatchPublic:
-    """accepted → en_route (supplier staff)."""
-    return _move(session, dispatch_id, DispatchAction.depart, user)
+def depart(dispatch_id: int, session: SessionDep, user: CurrentUser,
+           data: Annotated[DispatchProgress | None, Body()] = None) -> DispatchPublic:
+    """accepted → en_route (supplier staff); optional `at`: when it really happened."""
+    return _move(session, dispatch_id, DispatchAction.depart, user, at=data.at if data else None)
 
 
 @router.post("/dispatches/{dispatch_id}/arrive", response_model=DispatchPublic)
-def arrive(dispatch_id: int, session: SessionDep, user: CurrentUser) -> DispatchPublic:
-    """en_route → on_site (supplier staff, or the requester's staff confirming arrival)."""
-    return _move(session, dispatch_id, DispatchAction.arrive, user)
+def arrive(dispatch_id: int, session: SessionDep, user: CurrentUser,
+           data: Annotated[DispatchProgress | None, Body()] = None) -> DispatchPublic:
+    """en_route → on_site (supplier staff, or the requester's staff confirming arrival); optional `at`."""
+    return _move(session, dispatch_id, DispatchAction.arrive, user, at=data.at if data else None)
 
 
 @router.post("/dispatches/{dispatch_id}/complete", response_model=DispatchPublic)
-def complete(dispatch_id: int, session: SessionDep, user: CurrentUser) -> DispatchPublic:
-    """on_site → completed (supplier staff)."""
-    return _move(session, dispatch_id, DispatchAction.complete, user)
+def complete(dispatch_id: int, session: SessionDep, user: CurrentUser,
+           data: Annotated[DispatchProgress | None, Body()] = None) -> DispatchPublic:
+    """on_site → completed (supplier staff); optional `at`: when it really happened."""
+    return _move(session, dispatch_id, DispatchAction.complete, user, at=data.at if data else None)
+
+
+@router.post("/dispatches/{dispatch_id}/undo", response_model=DispatchPublic)
+def undo(dispatch_id: int, session: SessionDep, user: CurrentUser) -> DispatchPublic:
+    """Take back the last progress report (departed, arrived, completed) within OUEN_UNDO_MINUTES."""
+    return _move(session, dispatch_id, DispatchAction.undo, user)
 
 
 @router.post("/dispatches/{dispatch_id}/cancel", response_model=DispatchPublic)

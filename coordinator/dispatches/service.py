@@ -34,6 +34,8 @@ from coordinator.dispatches.models import Dispatch, DispatchCreate, DispatchPubl
 from coordinator.dispatches.transitions import (
     ACCEPTED_STATES,
     COMMITTED_STATES,
+    PROGRESS_ACTIONS,
+    UNDONE_ACTION,
     DispatchAction,
     DispatchState,
     allowed_actions,
@@ -41,12 +43,13 @@ from coordinator.dispatches.transitions import (
     state_values,
     transition_values,
 )
-from coordinator.errors import Conflict, DomainError, Invalid, InvalidTransition, NotFound
-from coordinator.events.models import utcnow
+from coordinator.errors import Conflict, DomainError, Invalid, InvalidTransition, NotFound, invalid
+from coordinator.events.models import Event, utcnow
 from coordinator.events.service import record_event
 from coordinator.needs.models import Need
 from coordinator.needs.service import refresh_need_status
 from coordinator.offers.models import Offer
+from coordinator.settings import get_settings
 
 # Actions that start or widen a commitment: the disaster must still be open. Progress of people already
 # committed (depart, arrive, complete), declines and cancellations stay possible after closing.
@@ -80,6 +83,8 @@ def actions_for(user: User, disaster: Disaster, dispatch: Dispatch) -> list[str]
             continue
         if action == DispatchAction.depart and cost_waits:
             continue
+        if action == DispatchAction.undo:
+            continue  # also depends on the time since the report: undo_deadline (pages show it)
         if policy.may_act(user, disaster, dispatch, action, **blocks) is not None:
             allowed.append(name)
     if dispatch.state == DispatchState.accepted.value and cost_waits \
@@ -179,7 +184,7 @@ def _end_read(session: Session, dispatches: list[Dispatch]) -> list[Dispatch]:
 
 
 def _invalid(field: str, en: str, ja: str, **details: Any) -> Invalid:
-    return Invalid(f"{field}: {en}", f"{field}：{ja}", field=field, details=details or None)
+    return invalid(field, en, ja, **details)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -213,34 +218,36 @@ def _need_committed_people(session: Session, need_id: int, excluding_dispatch_id
     return int(session.exec(query).one())
 
 
-def _ensure_capacity(session: Session, dispatch: Dispatch) -> None:
-    """Refuse an acceptance that would exceed the supplier's offer or the need's headcount."""
+def _ensure_capacity(session: Session, dispatch: Dispatch, headcount: int | None = None) -> None:
+    """Refuse an acceptance (of `headcount` people, default all asked) that would exceed the supplier's
+    offer or the need's headcount."""
+    people = headcount if headcount is not None else dispatch.headcount
     assert dispatch.id is not None
     offered = offered_people(session, disaster_id=dispatch.disaster_id, supplier_id=dispatch.supplier_id,
                              lock=True)
     need = session.exec(select(Need).where(Need.id == dispatch.need_id).with_for_update()).one()
     committed = committed_people(session, disaster_id=dispatch.disaster_id, supplier_id=dispatch.supplier_id,
                                  excluding_dispatch_id=dispatch.id)
-    if committed + dispatch.headcount > offered:
+    if committed + people > offered:
         raise Conflict(
-            f"headcount: accepting {dispatch.headcount} would exceed what {dispatch.supplier_id} offered for "
+            f"headcount: accepting {people} would exceed what {dispatch.supplier_id} offered for "
             f"this disaster ({offered} offered, {committed} already committed); offer more people first",
-            f"headcount：{dispatch.headcount}人を受諾すると{dispatch.supplier_id}の申し出人数を超えます"
+            f"headcount：{people}人を受諾すると{dispatch.supplier_id}の申し出人数を超えます"
             f"（申し出{offered}人、受諾済み{committed}人）。先に申し出を増やしてください",
             field="headcount", details={"offered": offered, "committed": committed,
-                                        "headcount": dispatch.headcount})
+                                        "headcount": people})
     if need.status == "cancelled":
         raise Conflict(f"need_id: need {need.id} was cancelled", f"need_id：ニーズ {need.id} は取り消されました",
                        field="need_id", details={"need_status": need.status})
     covered = _need_committed_people(session, dispatch.need_id, dispatch.id)
-    if covered + dispatch.headcount > need.headcount:
+    if covered + people > need.headcount:
         raise Conflict(
-            f"headcount: accepting {dispatch.headcount} would exceed need {need.id}'s headcount "
+            f"headcount: accepting {people} would exceed need {need.id}'s headcount "
             f"({need.headcount} wanted, {covered} already accepted)",
-            f"headcount：{dispatch.headcount}人を受諾するとニーズ {need.id} の必要人数を超えます"
+            f"headcount：{people}人を受諾するとニーズ {need.id} の必要人数を超えます"
             f"（必要{need.headcount}人、受諾済み{covered}人）",
             field="headcount", details={"need_headcount": need.headcount, "accepted": covered,
-                                        "headcount": dispatch.headcount})
+                                        "headcount": people})
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -458,25 +465,30 @@ def _answer_values(action: DispatchAction, *, expected_cost_yen: int | None, cos
 def transition_dispatch(session: Session, *, dispatch_id: int, action: str, actor: User,
                         expected_cost_yen: int | None = None, cost_policy: str | None = None,
                         reason: str | None = None, now: datetime | None = None,
-                        confirm_cost: bool = False) -> Dispatch:
-    """Move a dispatch one step (approve, request, accept, decline, depart, arrive, complete, cancel).
+                        confirm_cost: bool = False, headcount: int | None = None,
+                        at: datetime | None = None) -> Dispatch:
+    """Move a dispatch one step (approve, request, accept, decline, depart, arrive, complete, cancel, undo).
 
     `confirm_cost`: the supplier confirms an expected cost above the agreement's per person-day threshold.
+    accept may take fewer people than asked (`headcount`): the dispatch keeps those, the rest goes back to
+    the need for the next plan, and the event says so. Progress steps may carry the actual time (`at`).
+    undo takes the last progress report back within settings.undo_minutes of its report.
     """
     with _rolled_back_on_error(session):
         return _transition(session, dispatch_id=dispatch_id, action=action, actor=actor,
                            expected_cost_yen=expected_cost_yen, cost_policy=cost_policy, reason=reason, now=now,
-                           confirm_cost=confirm_cost)
+                           confirm_cost=confirm_cost, headcount=headcount, at=at)
 
 
-def _cost_flag(session: Session, dispatch: Dispatch, expected_cost_yen: int, confirmed: bool) -> dict[str, Any] | None:
+def _cost_flag(session: Session, dispatch: Dispatch, expected_cost_yen: int, confirmed: bool,
+               headcount: int | None = None) -> dict[str, Any] | None:
     """None for a cost in proportion; the figures of one out of proportion (confirmed by the supplier),
     or a 409 asking the supplier to confirm it (agreement [cost] confirm_above_yen_per_person_day)."""
     threshold = current_agreement().cost.confirm_above_yen_per_person_day
     if threshold is None:
         return None
     need = session.get(Need, dispatch.need_id)
-    person_days = dispatch.headcount * max(1, int(getattr(need, "days", 1) or 1))
+    person_days = (headcount or dispatch.headcount) * max(1, int(getattr(need, "days", 1) or 1))
     per_person_day = expected_cost_yen / person_days
     if per_person_day <= threshold:
         return None
@@ -496,9 +508,51 @@ def _cost_flag(session: Session, dispatch: Dispatch, expected_cost_yen: int, con
     return figures
 
 
+# Reports of an actual time are accepted up to this far ahead of the server's clock (phones drift).
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _actual_time(dispatch: Dispatch, action: DispatchAction, at: datetime | None, now: datetime) -> datetime:
+    """When a progress step really happened: `at` when given (not in the future, not before the step
+    before it), else now."""
+    if at is None:
+        return now
+    moment = as_utc(at)
+    if moment > now + CLOCK_SKEW:
+        raise _invalid("at", "the actual time cannot be in the future", "実際の時刻に未来の時刻は指定できません")
+    before = {DispatchAction.depart: dispatch.answered_at, DispatchAction.arrive: dispatch.en_route_at,
+              DispatchAction.complete: dispatch.on_site_at}.get(action)
+    # Times are typed to the minute: the same minute as the step before is not "before" it.
+    if before is not None and moment < as_utc(before).replace(second=0, microsecond=0):
+        raise _invalid("at", "the actual time cannot be before the previous step",
+                       "実際の時刻は前の段階の時刻より後にしてください", previous=as_utc(before).isoformat())
+    return moment
+
+
+def _check_undo_window(session: Session, dispatch: Dispatch, now: datetime) -> dict[str, Any]:
+    """Only the latest progress report, and only within settings.undo_minutes of when it was reported."""
+    minutes = get_settings().undo_minutes
+    reported = session.exec(select(Event.created_at).where(
+        Event.entity == "dispatch", Event.entity_id == str(dispatch.id), Event.type == f"dispatch.{dispatch.state}")
+        .order_by(col(Event.seq).desc()).limit(1)).first()
+    if reported is None or now - as_utc(reported) > timedelta(minutes=minutes):
+        raise Conflict(f"Too late to undo: a report can be taken back within {minutes} minutes; ask a coordinator",
+                       f"取り消せるのは報告から{minutes}分以内です。幹事団体に連絡してください", field="state",
+                       details={"undo_minutes": minutes, "current_state": dispatch.state})
+    return {"undone": dispatch.state, "reported_at": as_utc(reported).isoformat()}
+
+
+def undo_deadline(dispatch: Any, reported_at: datetime | None) -> datetime | None:
+    """Until when the latest progress report of a dispatch may be taken back (None when none may be)."""
+    if reported_at is None or DispatchState(dispatch.state) not in UNDONE_ACTION:
+        return None
+    return as_utc(reported_at) + timedelta(minutes=get_settings().undo_minutes)
+
+
+
 def _transition(session: Session, *, dispatch_id: int, action: str, actor: User, expected_cost_yen: int | None,
                 cost_policy: str | None, reason: str | None, now: datetime | None,
-                confirm_cost: bool = False) -> Dispatch:
+                confirm_cost: bool = False, headcount: int | None = None, at: datetime | None = None) -> Dispatch:
     parsed = _action(action)
     dispatch = _load(session, dispatch_id, lock=True)
     disaster = session.get(Disaster, dispatch.disaster_id)
@@ -516,14 +570,32 @@ def _transition(session: Session, *, dispatch_id: int, action: str, actor: User,
                        "once it has", "cost_status：見込み費用に要請団体がまだ同意していません。同意後に出発できます",
                        field="cost_status", details={"cost_status": dispatch.cost_status})
     flagged = None
+    moment = now or utcnow()
+    extra: dict[str, Any] = {}
     if parsed == DispatchAction.accept:
-        flagged = _cost_flag(session, dispatch, values["expected_cost_yen"], confirm_cost)
+        accepted = dispatch.headcount if headcount is None else headcount
+        if not 1 <= accepted <= dispatch.headcount:
+            raise _invalid("accepted_headcount", f"between 1 and the {dispatch.headcount} people asked",
+                           f"1 から依頼人数（{dispatch.headcount}人）の間で指定してください",
+                           asked=dispatch.headcount)
+        flagged = _cost_flag(session, dispatch, values["expected_cost_yen"], confirm_cost, accepted)
         if flagged is not None:
             values["cost_status"] = policy.COST_AWAITING_REQUESTER
-        _ensure_capacity(session, dispatch)
+        _ensure_capacity(session, dispatch, accepted)
+        if accepted < dispatch.headcount:
+            # Partial acceptance: the dispatch keeps the people accepted; the others go back to the need,
+            # whose unmet people the next plan covers (issue 15 item 1).
+            values["headcount"] = accepted
+            extra = {"asked_headcount": dispatch.headcount, "accepted_headcount": accepted,
+                     "returned_headcount": dispatch.headcount - accepted}
     else:
         session.exec(select(Need).where(Need.id == dispatch.need_id).with_for_update()).one()
-    if not _move(session, dispatch, parsed, actor=actor, now=now or utcnow(), values=values):
+    if parsed == DispatchAction.undo:
+        extra = _check_undo_window(session, dispatch, moment)
+    stamp = _actual_time(dispatch, parsed, at, moment) if parsed in PROGRESS_ACTIONS else moment
+    if parsed in PROGRESS_ACTIONS and at is not None:
+        extra = {"actual_at": stamp.isoformat(), "reported_at": moment.isoformat()}
+    if not _move(session, dispatch, parsed, actor=actor, now=stamp, values=values):
         # Not reachable while the row lock above holds; kept as the optimistic lock's last word.
         session.rollback()
         now_state = _load(session, dispatch_id).state
@@ -533,7 +605,8 @@ def _transition(session: Session, *, dispatch_id: int, action: str, actor: User,
             f"この派遣は他の操作で更新されました（現在の状態：{now_state}）", field="state",
             details={"current_state": now_state, "allowed": allowed_actions(now_state)})
     dispatch = _load(session, dispatch_id)
-    _record(session, disaster, dispatch, f"dispatch.{target.value}", actor, capacity=capacity)
+    event_type = "dispatch.undone" if parsed == DispatchAction.undo else f"dispatch.{target.value}"
+    _record(session, disaster, dispatch, event_type, actor, extra or None, capacity=capacity)
     if flagged is not None:
         # Told to the requester (its staff read the dispatch's events) before the cost binds it.
         _record(session, disaster, dispatch, "dispatch.cost_flagged", actor, {"cost": flagged}, capacity=capacity)

@@ -33,6 +33,7 @@ class DispatchAction(StrEnum):
     arrive = "arrive"
     complete = "complete"
     cancel = "cancel"
+    undo = "undo"
 
 
 S, A = DispatchState, DispatchAction
@@ -71,7 +72,16 @@ TRANSITIONS: dict[tuple[DispatchState, DispatchAction], DispatchState] = {
     (S.en_route, A.arrive): S.on_site,
     (S.on_site, A.complete): S.completed,
     **{(state, A.cancel): S.cancelled for state in OPEN_STATES},
+    # A progress report taken back within the undo window (settings.undo_minutes; issue 15 item 1).
+    (S.en_route, A.undo): S.accepted,
+    (S.on_site, A.undo): S.en_route,
+    (S.completed, A.undo): S.on_site,
 }
+# Progress steps (reported by people on the move, possibly later, with the actual time) and what undoes one.
+PROGRESS_ACTIONS: frozenset[DispatchAction] = frozenset({A.depart, A.arrive, A.complete})
+# The action whose report an undo takes back, by the state it leaves.
+UNDONE_ACTION: dict[DispatchState, DispatchAction] = {S.en_route: A.depart, S.on_site: A.arrive,
+                                                       S.completed: A.complete}
 
 # The timestamp column each state stamps when a dispatch enters it.
 STAMP_OF_STATE: dict[DispatchState, str] = {
@@ -85,6 +95,15 @@ STAMP_OF_STATE: dict[DispatchState, str] = {
     S.completed: "completed_at",
     S.cancelled: "cancelled_at",
 }
+
+
+# Words for people (issue 15 item 4: no codes in what a person reads); the English messages keep the ids.
+STATE_JA: dict[str, str] = {"proposed": "提案中", "approved": "承認済み", "requested": "要請中", "accepted": "受諾済み",
+                            "declined": "辞退", "en_route": "移動中", "on_site": "現地で活動中",
+                            "completed": "完了", "cancelled": "取り消し"}
+ACTION_JA: dict[str, str] = {"approve": "承認", "request": "要請", "accept": "受諾", "decline": "辞退",
+                             "depart": "出発の報告", "arrive": "到着の報告", "complete": "完了の報告",
+                             "cancel": "取り消し", "undo": "報告の取り消し"}
 
 
 def allowed_actions(state: str) -> list[str]:
@@ -107,8 +126,8 @@ def next_state(state: str, action: str) -> DispatchState:
         allowed = allowed_actions(current)
         raise InvalidTransition(
             f"Cannot {parsed_action.value} a dispatch that is {current.value}; allowed: {allowed or 'none'}",
-            f"状態「{current.value}」の派遣に「{parsed_action.value}」はできません"
-            f"（可能な操作：{'・'.join(allowed) or 'なし'}）",
+            f"「{STATE_JA[current.value]}」の派遣に「{ACTION_JA[parsed_action.value]}」はできません"
+            f"（できる操作：{'・'.join(ACTION_JA[a] for a in allowed) or 'なし'}）",
             field="state", details={"current_state": current.value, "allowed": allowed})
     return target
 
@@ -118,6 +137,9 @@ def transition_values(state: str, action: str, *, now: datetime,
     """The state an action leads to and the columns it sets (state, the state's timestamp, next version);
     InvalidTransition when the table does not allow it."""
     target = next_state(state, action)
+    if action == A.undo:
+        # Back one step: the undone state's time is cleared, the earlier state's time stays as it was.
+        return target, {"state": target.value, STAMP_OF_STATE[DispatchState(state)]: None, "version": version + 1}
     values: dict[str, object] = {"state": target.value, STAMP_OF_STATE[target]: now, "version": version + 1}
     if state == S.requested:
         values["overdue"] = False  # answered or withdrawn: no longer waiting (overdue_since stays on record)

@@ -124,7 +124,7 @@ def disaster_picture(session: Session, *, disaster_id: int, actor: User) -> dict
             **dispatch_extras(disaster, d, need_by_id.get(d.need_id)),
             # What staff need on a request card: only for the dispatch's own two parties (the national
             # view of 400 dispatches would carry it 400 times unused).
-            **(request_details(session, d, need_by_id.get(d.need_id))
+            **(request_details(session, d, need_by_id.get(d.need_id), actor=actor, disaster=disaster)
                if actor.association_id in (d.supplier_id, d.requester_id) else {}),
             # Exactly what the API allows this user, and who must act next and why (dispatches/policy.py).
             "actions": view.allowed_actions,

@@ -14,6 +14,7 @@ from coordinator.dispatches.transitions import (
     OPEN_STATES,
     PENDING_STATES,
     STAMP_OF_STATE,
+    STATE_JA,
     TRANSITIONS,
     WITHDRAWN_STATES,
     DispatchAction,
@@ -42,6 +43,10 @@ EXPECTED = {
     (S.accepted, A.cancel): S.cancelled,
     (S.en_route, A.cancel): S.cancelled,
     (S.on_site, A.cancel): S.cancelled,
+    # Issue 15 item 1: a progress report may be taken back (within the undo window the service checks).
+    (S.en_route, A.undo): S.accepted,
+    (S.on_site, A.undo): S.en_route,
+    (S.completed, A.undo): S.on_site,
 }
 
 
@@ -62,12 +67,15 @@ def test_every_state_action_pair_is_valid_or_a_409_naming_the_current_state(stat
     assert error.status == 409
     assert error.details["current_state"] == state.value
     assert error.details["allowed"] == allowed_actions(state)
-    assert state.value in error.message_en and state.value in error.message_ja
+    # English names the state's id; Japanese names it in words (issue 15 item 4).
+    assert state.value in error.message_en and STATE_JA[state.value] in error.message_ja
+    assert state.value not in error.message_ja
 
 
 def test_final_states_allow_nothing_and_open_states_allow_cancel() -> None:
-    for state in (S.declined, S.completed, S.cancelled):
+    for state in (S.declined, S.cancelled):
         assert allowed_actions(state) == []
+    assert allowed_actions(S.completed) == ["undo"]  # only within the undo window (service)
     for state in OPEN_STATES:
         assert "cancel" in allowed_actions(state)
 
@@ -78,6 +86,9 @@ def test_transition_values_set_the_state_its_stamp_and_the_next_version() -> Non
         S.accepted, {"state": "accepted", "answered_at": now, "version": 4, "overdue": False})
     assert transition_values("proposed", "cancel", now=now, version=1) == (
         S.cancelled, {"state": "cancelled", "cancelled_at": now, "version": 2})
+    # Undo clears the undone state's time and keeps the earlier one.
+    assert transition_values("on_site", "undo", now=now, version=5) == (
+        S.en_route, {"state": "en_route", "on_site_at": None, "version": 6})
     assert STAMP_OF_STATE[S.declined] == "answered_at"
 
 
@@ -94,8 +105,11 @@ def test_state_sets_have_one_meaning_each() -> None:
     assert {S.accepted, S.en_route, S.on_site} == COMMITTED_STATES  # completed people are back home
     assert COMMITTED_STATES | {S.completed} == ACCEPTED_STATES  # they still cover the need
     assert {S.on_site, S.completed} == ARRIVED_STATES and {S.completed} == DONE_STATES
-    # Open means "the table still lets it move" (cancel at least); the others are final.
-    assert {s for s in DispatchState if allowed_actions(s)} == OPEN_STATES == PENDING_STATES | COMMITTED_STATES
+    # Open means "the table still lets it move on" (cancel at least); the others are final (a completed
+    # dispatch's report may only be taken back, within the undo window).
+    cancellable = {s for s in DispatchState if "cancel" in allowed_actions(s)}
+    assert cancellable == OPEN_STATES == PENDING_STATES | COMMITTED_STATES
+    assert {s for s in DispatchState if set(allowed_actions(s)) - {"undo"}} == OPEN_STATES
     assert state_values(WITHDRAWN_STATES) == ["cancelled", "declined"]
 
 

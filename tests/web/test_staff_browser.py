@@ -41,6 +41,14 @@ def staff_server(live_db_url: str, server_factory: Callable[..., Any]) -> tuple[
     return server.base_url, world, live_db_url
 
 
+def doc_shot(target: Any, name: str) -> None:
+    """The small pictures docs/web.md shows (an element, or the visible screen), written only when
+    OUEN_DOC_SCREENSHOTS=1 so that ordinary runs leave the tree as it was."""
+    if os.environ.get("OUEN_DOC_SCREENSHOTS") == "1":
+        (ROOT / "docs" / "screenshots").mkdir(exist_ok=True)
+        target.screenshot(path=str(ROOT / "docs" / "screenshots" / f"{name}.png"))
+
+
 def fits(page: Any, width: int) -> None:
     """No horizontal scroll, header at most 80 px high, every visible button at least 44 px high."""
     assert page.evaluate("document.documentElement.scrollWidth") <= width
@@ -82,6 +90,8 @@ def test_toyama_sees_everything_needed_to_decide_and_accepts(
     assert page.title().startswith("(1) ")
     fits(page, size[0])
     screenshot(page, f"staff-request-toyama-{size[0]}")
+    if size == PHONE:
+        doc_shot(card, "staff-request-375")
     card.get_by_label("見込み費用（円）").fill("90000")
     card.get_by_role("button", name="受諾する").click()
     page.wait_for_selector(f"#incoming article[data-dispatch-id='{world.dispatch_id}'][data-state='accepted']")
@@ -105,6 +115,7 @@ def test_ishikawa_declares_with_every_problem_at_once_place_by_name_and_history(
     body = page.locator("main").inner_text()
     assert not re.search(r"\b(kind|language|headcount|start)\b", body)
     screenshot(page, "staff-need-problems-375")
+    doc_shot(form, "staff-need-problems-375")
     fits(page, 375)
 
     form.get_by_label("支援の種類").select_option("translation")
@@ -239,6 +250,8 @@ def test_a_need_typed_offline_is_kept_and_sent_once_when_the_connection_returns(
     assert "送信待ち 1 件" in page.locator("#outbox-state").inner_text()
     assert "送信待ち" in page.locator("#action-message").inner_text()
     screenshot(page, "staff-offline-waiting-375")
+    page.evaluate("window.scrollTo(0, 0)")
+    doc_shot(page, "staff-offline-375")
     # The page opens without a connection (service worker), still holding what waits to be sent.
     page.reload()
     page.wait_for_selector("body[data-ready='1']")
@@ -256,9 +269,13 @@ def test_a_need_typed_offline_is_kept_and_sent_once_when_the_connection_returns(
 
 
 def test_an_answer_lost_on_the_way_back_is_not_repeated(
-        staff_server: tuple[str, StaffWorld, str], new_context: Callable[..., Any], problems: PageProblems) -> None:
+        staff_server: tuple[str, StaffWorld, str], browser: Any, problems: PageProblems) -> None:
     base, world, db_url = staff_server
-    _, page = new_context(*PHONE)
+    # Requests a service worker handles are out of page.route's reach: this context has none.
+    context = browser.new_context(viewport={"width": PHONE[0], "height": PHONE[1]}, locale="ja-JP",
+                                  service_workers="block")
+    context.set_default_timeout(15_000)
+    page = problems.watch(context.new_page())
     sign_in(page, base, world.logins["pref_ishikawa"], then=f"/disasters/{world.disaster_id}/association")
     page.wait_for_selector("body[data-ready='1']")
     before = count(db_url, "SELECT COUNT(*) FROM need")
@@ -280,6 +297,7 @@ def test_an_answer_lost_on_the_way_back_is_not_repeated(
     page.evaluate("staff.flush()")  # the repeat carries the same key: answered from the first request
     page.wait_for_selector("body[data-outbox='0']")
     assert count(db_url, "SELECT COUNT(*) FROM need") == before + 1
+    context.close()
     assert [p for p in problems.problems if "ERR_CONNECTION_RESET" not in p and "connectionreset" not in p] == []
 
 
@@ -342,9 +360,12 @@ def test_toyama_home_says_what_to_do_and_keeps_its_contacts(
                          "AND position = 0 AND name = '呉羽 三郎' AND phone = '090-1111-2222'") == 1
     fits(page, 375)
     screenshot(page, "staff-home-toyama-375")
+    page.evaluate("window.scrollTo(0, 0)")
+    doc_shot(page, "staff-home-375")
     # A new request while the association page is open: a sound and a notification.
     page.goto(f"{base}/disasters/{world.disaster_id}/association")
     page.wait_for_selector("#live-status[data-state='live']")
+    page.wait_for_selector("#incoming article[data-state='requested']")  # the page has counted one request
     engine = make_engine(db_url)
     try:
         another_request(engine, world)
@@ -371,4 +392,41 @@ def test_every_staff_page_in_english_has_no_raw_key_and_fits(
         assert "⟦" not in body and not re.search(r"\bstaff\.[a-z_]+\b", body), path
         fits(page, 375)
         screenshot(page, f"staff-en-{who}-{path.strip('/').replace('/', '-')}")
+    assert problems.problems == []
+
+
+def test_toyama_accepts_two_of_three_reports_departure_late_and_takes_it_back(
+        staff_server: tuple[str, StaffWorld, str], new_context: Callable[..., Any], problems: PageProblems) -> None:
+    base, world, db_url = staff_server
+    _, page = new_context(*PHONE)
+    sign_in(page, base, world.logins["pref_toyama"], then=f"/disasters/{world.disaster_id}/association")
+    page.wait_for_selector("body[data-ready='1']")
+    card = page.locator(f"#incoming article[data-dispatch-id='{world.dispatch_id}']")
+    card.get_by_label("受諾する人数").fill("2")
+    card.get_by_label("見込み費用（円）").fill("60000")
+    card.get_by_role("button", name="受諾する").click()
+    page.wait_for_selector(f"#incoming article[data-dispatch-id='{world.dispatch_id}'][data-state='accepted']")
+    assert "残りの1人は次の計画に回ります" in page.locator("#action-message").inner_text()
+    assert count(db_url, f"SELECT headcount FROM dispatch WHERE id = {world.dispatch_id}") == 2
+    # Departure reported late, with the actual time (Japan time), after a confirmation.
+    card.get_by_role("button", name="出発した（移動中）").click()
+    confirm = card.locator(".confirm")
+    actual = page.evaluate("""() => new Date(Date.now() + 9 * 3600e3).toISOString().slice(0, 16)""")  # JST, minutes
+    confirm.get_by_label("実際の時刻（任意・日本時間）").fill(actual)
+    confirm.get_by_role("button", name="出発した（移動中）").click()
+    page.wait_for_selector(f"#incoming article[data-dispatch-id='{world.dispatch_id}'][data-state='en_route']")
+    stamp = count(db_url, f"SELECT COUNT(*) FROM dispatch WHERE id = {world.dispatch_id} AND en_route_at IS NOT NULL")
+    assert stamp == 1
+    # The report can be taken back for a few minutes.
+    undo = card.get_by_role("button", name=re.compile("「移動中」の報告を取り消す"))
+    screenshot(page, "staff-progress-undo-375")
+    fits(page, 375)
+    undo.click()
+    card.locator(".confirm").get_by_role("button", name="取り消す").click()
+    page.wait_for_selector(f"#incoming article[data-dispatch-id='{world.dispatch_id}'][data-state='accepted']")
+    assert count(db_url, f"SELECT COUNT(*) FROM event WHERE type = 'dispatch.undone' "
+                         f"AND entity_id = '{world.dispatch_id}'") == 1
+    page.goto(f"{base}/disasters/{world.disaster_id}/timeline")
+    page.wait_for_selector("#timeline-table tr[data-state='dispatch.undone']")
+    assert "報告を取り消し" in page.locator("#timeline-table").inner_text()
     assert problems.problems == []

@@ -447,6 +447,10 @@
     ["depart", "arrive", "complete"].forEach(function (action) {
       if (d.actions.indexOf(action) >= 0) progress.append(button(t("action." + action), action, d.id));
     });
+    if (d.undo_until && new Date(d.undo_until) > new Date()) {
+      progress.append(button(t("staff.undo", { state: o.label("dispatch_state", d.state),
+                                               time: s.moment(d.undo_until).split(" ")[1] }), "undo", d.id, true));
+    }
     if (progress.childElementCount) card.append(progress);
     if (incoming && ["accepted", "en_route", "on_site"].indexOf(d.state) >= 0) card.append(peopleForm(d, people || []));
     return card;
@@ -459,7 +463,14 @@
     (config.cost_policies || []).forEach(function (p) {
       policy.append(el("option", { value: p, selected: p === (d.cost_default || config.cost_default) }, o.label("cost_policy", p)));
     });
+    var idCount = "count-" + d.id;
     var form = el("form", { className: "answer-form", noValidate: true, dataset: { dispatchId: d.id } },
+      el("div", { className: "field", dataset: { field: "accepted_headcount" } },
+         el("label", { htmlFor: idCount }, t("staff.accept_count")),
+         el("input", { id: idCount, name: "accepted_headcount", type: "number", min: 1, max: d.headcount,
+                       value: d.headcount, inputMode: "numeric" }),
+         el("p", { className: "hint" }, t("staff.accept_count_hint", { n: d.headcount })),
+         el("p", { className: "field-error" })),
       el("div", { className: "field", dataset: { field: "expected_cost_yen" } },
          el("label", { htmlFor: idCost }, t("field.expected_cost")),
          el("input", { id: idCost, name: "expected_cost_yen", type: "number", min: 0, inputMode: "numeric" }),
@@ -475,8 +486,12 @@
       o.clearErrors(form);
       var f = form.elements;
       var body = { expected_cost_yen: numberOrNull(f.expected_cost_yen.value), cost_policy: f.cost_policy.value };
-      s.send("POST", "/api/v1/dispatches/" + d.id + "/accept", body, t("staff.label_accept")).then(function () {
-        message(t("action.done_accept"));
+      var count = numberOrNull(f.accepted_headcount.value);
+      if (count !== d.headcount) body.accepted_headcount = count;
+      s.send("POST", "/api/v1/dispatches/" + d.id + "/accept", body, t("staff.label_accept")).then(function (answer) {
+        message(answer && answer.headcount < d.headcount
+          ? t("staff.accepted_part", { n: answer.headcount, rest: d.headcount - answer.headcount })
+          : t("action.done_accept"));
         refresh();
       }, function (error) { queuedOr(error, form); });
     });
@@ -543,18 +558,44 @@
     if (outgoing) outgoing.replaceChildren.apply(outgoing, outs.length ? outs : [empty()]);
   }
 
-  // Progress: a confirmation first (a mistaken tap on a phone is easy), then one write.
+  // "2026-12-04T14:05" typed in Japan time -> an ISO instant the API understands.
+  function jstInstant(local) { return local ? local + ":00+09:00" : null; }
+  function timeField(id) {
+    return el("div", { className: "field", dataset: { field: "at" } },
+      el("label", { htmlFor: id }, t("staff.actual_time")),
+      el("input", { id: id, name: "at", type: "datetime-local" }),
+      el("p", { className: "hint" }, t("staff.actual_time_hint")), el("p", { className: "field-error" }));
+  }
+
+  // Progress: a confirmation first (a mistaken tap on a phone is easy), with the actual time when the
+  // report comes late; then one write. Undo takes the last report back within the window.
   document.addEventListener("click", function (event) {
     var b = event.target.closest(".request-card .progress button[data-action]");
     if (!b) return;
     var action = b.dataset.action, card = b.closest(".card");
+    if (action === "undo") {
+      confirmIn(card, t("staff.confirm_undo"), t("staff.undo_yes"), function (box) {
+        box.querySelector(".confirm-yes").disabled = true;
+        o.api("POST", "/api/v1/dispatches/" + b.dataset.id + "/undo", {}).then(function () {
+          message(t("staff.undone"));
+          refresh();
+        }, function (error) { box.remove(); message(error.message, true); refresh(); });
+      });
+      return;
+    }
     confirmIn(card, t(PROGRESS[action]), t("action." + action), function (box) {
+      var at = jstInstant(box.querySelector("input[name=at]").value);
       box.querySelector(".confirm-yes").disabled = true;
-      s.send("POST", "/api/v1/dispatches/" + b.dataset.id + "/" + action, {}, t("action." + action)).then(function () {
+      s.send("POST", "/api/v1/dispatches/" + b.dataset.id + "/" + action, at ? { at: at } : {},
+             t("action." + action)).then(function () {
         message(t("action.done_" + action));
         refresh();
-      }, function (error) { box.remove(); queuedOr(error); });
-    });
+      }, function (error) {
+        box.querySelector(".confirm-yes").disabled = false;
+        if (error && error.queued) { box.remove(); queuedOr(error); return; }
+        s.showProblems(box, error);
+      });
+    }, timeField("at-" + b.dataset.id + "-" + action));
   });
 
   // ---- the association home: contacts and standing capacity ---------------------------------------
