@@ -27,7 +27,8 @@ def request_details(session: Session, dispatch: Any, need: Need | None, *, actor
     if dispatch.requested_at is not None and dispatch.state == "requested":
         deadline = iso(dispatch.requested_at + timedelta(hours=agreement.request_timeout_hours))
     details: dict[str, Any] = {"answer_deadline": deadline, "cost_policy": dispatch.cost_policy,
-                               "cost_default": agreement.cost.default, "undo_until": _undo_until(session, dispatch, actor, disaster)}
+                               "cost_default": agreement.cost.default,
+                               "undo_until": _undo_until(session, dispatch, actor, disaster)}
     if need is not None:
         end = need.start + timedelta(days=max(need.days, 1) - 1)
         details.update({"need_kind": need.kind, "need_language": need.language, "need_headcount": need.headcount,
