@@ -16,6 +16,7 @@ from coordinator.bulletins.todo import proposals_to_decide
 from coordinator.disasters import policy as disaster_policy
 from coordinator.disasters.models import Disaster
 from coordinator.disasters.todo import cross_block_decisions
+from coordinator.dispatches.staff_todo import progress_to_report, proposals_for_our_needs
 from coordinator.dispatches.todo import approvals, costs_to_agree, overdue_requests, requests_to_answer
 from coordinator.reminders.todo import escalations
 from coordinator.todo.models import ActingAs, TodoContext, TodoItem, TodoList
@@ -30,6 +31,8 @@ PROVIDERS: list[Provider] = [
     cross_block_decisions,
     escalations,
     proposals_to_decide,
+    progress_to_report,
+    proposals_for_our_needs,
 ]
 
 _FAR_FUTURE = datetime.max.replace(tzinfo=UTC)

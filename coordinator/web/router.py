@@ -25,6 +25,7 @@ from coordinator.disasters.reference import current_agreement
 from coordinator.disasters.service import get_disaster, list_disasters
 from coordinator.errors import DomainError
 from coordinator.settings import PROJECT_ROOT
+from coordinator.todo.service import todo_for
 from coordinator.web.i18n import LANGUAGE_COOKIE, LANGUAGES, Translator, catalogue, language_of
 from coordinator.web.mapview import MapView, arrow_geometry, map_view
 from coordinator.web.picture import disaster_picture
@@ -309,10 +310,14 @@ def association_home(request: Request, session: SessionDep, user: OptionalUser) 
     view = _map(request)
     names = _association_names(view, t)
     mine = user.association_id if user.role == ROLE_STAFF else None
-    waiting = waiting_requests(session, actor=user, disasters=[*live, *drills], names=names, t=t) if mine else []
+    # The to-do API's list (contract 1) replaces the home's own list of waiting requests once it is served.
+    todo_served = _has_route(request.app, TODO_PATH)
+    waiting = (waiting_requests(session, actor=user, disasters=[*live, *drills], names=names, t=t)
+               if mine and not todo_served else [])
+    # The count of what waits for us in the tab title from the first paint (coord.js keeps it current).
+    waiting_count = todo_for(session, actor=user).count if todo_served and mine else len(waiting)
     _end_read(session)
-    # The count of what waits for us in the tab title (the to-do API's count replaces it once it is served).
-    title = (f"({len(waiting)}) " if waiting else "") + t("association.title")
+    title = (f"({waiting_count}) " if waiting_count else "") + t("association.title")
     return render(
         request,
         "association_home.html",

@@ -113,3 +113,19 @@ def test_nothing_to_undo_before_any_progress(world: DispatchWorld) -> None:
     dispatch = world.dispatch_in("accepted")
     assert_error(world.act(dispatch["id"], "undo", world.toyama, {}), 409)
     assert dispatch["supplier_id"] == TOYAMA
+
+
+def test_the_to_do_list_tells_staff_what_to_report_and_what_is_coming(world: DispatchWorld) -> None:
+    need = world.need(headcount=3)
+    world.propose(need["id"], TOYAMA, 1)
+    accepted = world.dispatch_in("accepted", need_id=need["id"], headcount=1)
+    toyama = world.client.get("/api/v1/todo", headers=world.toyama).json()
+    report = next(i for i in toyama["items"] if i["kind"] == "report_progress")
+    assert report["entity_ids"] == [accepted["id"]] and "出発" in report["title_ja"]
+    assert report["link"].endswith("/association#requests")
+    ishikawa = world.client.get("/api/v1/todo", headers=world.requester).json()
+    coming = next(i for i in ishikawa["items"] if i["kind"] == "proposals_for_us")
+    assert coming["count"] == 1 and "1人" in coming["title_ja"]
+    # Fukui has nothing to do here.
+    assert not [i for i in world.client.get("/api/v1/todo", headers=world.fukui).json()["items"]
+                if i["kind"] in ("report_progress", "proposals_for_us")]

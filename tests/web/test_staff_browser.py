@@ -339,8 +339,10 @@ def test_toyama_home_says_what_to_do_and_keeps_its_contacts(
     sign_in(page, base, world.logins["pref_toyama"], then="/association")
     page.wait_for_selector("body[data-ready='1']")
     assert page.title().startswith("(1) ")
-    waiting = page.locator("#waiting").inner_text()
-    assert "石川県国際交流協会 からの要請（3人）に回答してください" in waiting and "JST" in waiting
+    # What to do, at the top: the to-do list (contract 1) with the request to answer and its deadline.
+    page.wait_for_selector("#todo-list li[data-kind='answer_requests']")
+    todo = page.locator("#todo-list").inner_text()
+    assert "未回答の応援要請 1件" in todo and "期限" in todo
     page.get_by_role("button", name="音・通知をオンにする").click()
     assert page.locator("#notify-toggle").get_attribute("aria-pressed") == "true"
     # Contacts: the list from peacetime, edited and reordered, every problem beside its field.
