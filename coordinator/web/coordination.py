@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from coordinator.auth.deps import OptionalUser
 from coordinator.auth.models import ROLE_SECRETARIAT, ROLE_STAFF, User
+from coordinator.contacts.service import visible_contacts
 from coordinator.db import SessionDep, SessionRoute
 from coordinator.disasters.actions import disaster_actions
 from coordinator.disasters.models import DISASTER_KINDS, MODES
@@ -253,6 +254,8 @@ def sitrep_page(disaster_id: int, request: Request, session: SessionDep, user: O
         return disaster
     picture = disaster_picture(session, disaster_id=disaster_id, actor=user)
     reports = list_reports(session, disaster_id=disaster_id, actor=user)
+    # Contacts as far as this reader may see them (none for observers; contacts/policy.py).
+    contacts = visible_contacts(session, disaster=disaster, actor=user)
     _end_read(session)
     chosen = next((r for r in reports if r.number == report), None) if report else (reports[0] if reports else None)
     t = Translator(language_of(request))
@@ -266,7 +269,7 @@ def sitrep_page(disaster_id: int, request: Request, session: SessionDep, user: O
         layer=Markup(view.layers[t.language]), names=_association_names(view, t), now=jst(utcnow()),
         kind_names={k["id"]: k["name"] for k in reference["kinds"]}, reports=reports, report=chosen,
         language_names={lang["tag"]: lang["name"] for lang in reference["languages"]},
-        may_write=sitrep_policy.can_write(user, disaster), footer=css_string(footer),
+        may_write=sitrep_policy.can_write(user, disaster), footer=css_string(footer), contacts=contacts,
         box=region_box(view, {a for a, state in picture["states"].items() if state != "idle"}
                        | {a for arrow in picture["arrows"] for a in (arrow["supplier_id"], arrow["requester_id"])}),
         drill_mark=css_string(t("drill.banner")) if disaster.mode == "drill" else None,

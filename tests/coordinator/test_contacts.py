@@ -181,3 +181,14 @@ def test_drill_purge_removes_its_contacts(client: TestClient, make_user, auth, e
         assert connection.execute(text("SELECT COUNT(*) FROM need_site_contact")).scalar_one() == 0
 
 
+
+
+@pytest.mark.parametrize("who,sees", [("secretariat", True), ("coordinator", True), ("requester", True),
+                                      ("toyama", True), ("observer", False), ("fukui", False)])
+def test_the_sitrep_shows_contacts_only_to_those_who_may_see_them(world: DispatchWorld, who: str,
+                                                                   sees: bool) -> None:
+    _everything(world)
+    page = world.client.get(f"/disasters/{world.id}/sitrep", headers=getattr(world, who))
+    assert page.status_code == 200
+    for secret in ("呉羽 三郎", "080-1111-2222", "0768-22-2211"):
+        assert (secret in page.text) is sees, (who, secret)
