@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import event as sa_event
-from sqlalchemy import text
+from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
 from coordinator.events.models import Event
@@ -52,6 +52,12 @@ def record_event(session: Session, *, type: str, entity: str, entity_id: str | i
     session.add(row)
     session.info.setdefault("pending_events", []).append(row)
     return row
+
+
+def event_head(session: Session) -> int:
+    """The newest event's sequence number (0 when there is none): a page that read its data after this
+    subscribes with `since` and misses nothing, without reading everything again when the socket opens."""
+    return int(session.scalar(select(func.max(col(Event.seq)))) or 0)
 
 
 def events_since(session: Session, *, since: int = 0, disaster_id: int | None = None,

@@ -20,6 +20,7 @@ from coordinator.dispatches.models import Dispatch
 from coordinator.dispatches.service import list_dispatches
 from coordinator.dispatches.service import public as dispatch_public
 from coordinator.dispatches.transitions import ACCEPTED_STATES, OPEN_STATES, PENDING_STATES
+from coordinator.events.service import event_head
 from coordinator.needs.service import visible_needs
 from coordinator.offers.service import disaster_offers
 from coordinator.readmodel.people import needs_people
@@ -69,6 +70,7 @@ def _states(disaster: Any, needs: list[Any], dispatches: list[Dispatch]) -> dict
 def disaster_picture(session: Session, *, disaster_id: int, actor: User) -> dict[str, Any]:
     """Everything the dashboard shows for one disaster, limited to what `actor` may read."""
     dispatches = list_dispatches(session, disaster_id=disaster_id, actor=actor)
+    seq = event_head(session)  # read first: whatever happens after it is replayed to a page following `since`
     disaster = get_disaster(session, disaster_id=disaster_id, actor=actor)
     needs = visible_needs(session, disaster=disaster, actor=actor)
     offers = disaster_offers(session, disaster=disaster, status="active", actor=actor)
@@ -134,6 +136,7 @@ def disaster_picture(session: Session, *, disaster_id: int, actor: User) -> dict
     ]
     awaiting = compact_awaiting(dispatch_rows)
     return {
+        "seq": seq,
         "awaiting": awaiting,
         "disaster": {
             "id": disaster.id,

@@ -139,6 +139,23 @@ def test_prefilled_form_by_map_and_epicentre(coord_server: tuple[str, Accounts],
     assert problems.problems == []
 
 
+def report_progress(page: Any, before: str, button: str, after: str) -> None:
+    """Press a progress button on the supporter's request card and confirm it. The association page redraws
+    its cards on every live event, which closes an open confirmation: then press again (at most 3 times)."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    for _ in range(3):
+        card = page.locator(f"#incoming article.card[data-state='{before}']")
+        card.get_by_role("button", name=button).click()
+        try:
+            card.locator(".confirm .confirm-yes").click(timeout=5000)
+        except PlaywrightError:
+            continue
+        page.wait_for_selector(f"#incoming article.card[data-state='{after}']")
+        return
+    raise AssertionError(f"could not report {after}")
+
+
 def pdf_pages(data: bytes) -> list[str]:
     """The text of each page of a PDF (NFKC: Chromium's CJK glyphs come out as compatibility forms)."""
     import io
@@ -284,10 +301,7 @@ def test_a_whole_drill_in_the_browser_from_declaration_to_completion(
     steps = (("accepted", "出発した（移動中）", "en_route"), ("en_route", "現地に到着した", "on_site"),
              ("on_site", "派遣を完了した", "completed"))
     for before, button, after in steps:
-        current = supplier.locator(f"#incoming article.card[data-state='{before}']")
-        current.get_by_role("button", name=button).click()
-        current.locator(".confirm .confirm-yes").click()  # progress is confirmed before it is sent
-        supplier.wait_for_selector(f"#incoming article.card[data-state='{after}']")
+        report_progress(supplier, before, button, after)
     no_overflow(supplier)
     secretariat.wait_for_selector("#dispatch-table tbody tr[data-state='completed']")
     coordinator.wait_for_selector("#dispatch-table tbody tr[data-state='completed']")
@@ -319,4 +333,30 @@ def test_a_whole_drill_in_the_browser_from_declaration_to_completion(
     expect(secretariat.locator("#disaster-status")).to_have_text("終了")
     expect(coordinator.locator("#disaster-status")).to_have_text("終了")
     assert coordinator.evaluate("window.__sameDocument") is True
+    assert problems.problems == []
+
+
+def test_pages_read_their_data_once_and_then_per_event(
+        coord_server: tuple[str, Accounts], new_context: Callable[..., Any], problems: PageProblems) -> None:
+    """The association page reads the picture once, the dashboard not at all (it is in the page): both
+    follow the live channel from the seq their data was read at, so opening the socket reads nothing again."""
+    base, accounts = coord_server
+    pages = ((accounts.logins[REQUESTER], f"/disasters/{accounts.live.id}/association", 1, "#my-needs"),
+             (accounts.logins["secretariat"], f"/disasters/{accounts.live.id}", 0, "#needs-table"))
+    for login, path, expected, needs in pages:
+        _, page = new_context()
+        reads: list[str] = []
+        page.on("request", lambda request, reads=reads: reads.append(request.url)
+                if "/web/picture/" in request.url else None)
+        sign_in(page, base, login, then=path)
+        page.wait_for_selector("#live-status[data-state='live']")
+        page.wait_for_timeout(500)
+        assert len(reads) == expected, (path, reads)
+        # An event after that is read once (the need of another user appears without reload).
+        client = api(base, accounts.logins[REQUESTER])
+        made = client.post(f"/api/v1/disasters/{accounts.live.id}/needs", json={
+            "requester_id": REQUESTER, "kind": "translation", "language": "en", "headcount": 1,
+            "start": date.today().isoformat(), "days": 3}).json()
+        page.wait_for_selector(f"{needs} [data-need-id='{made['id']}']")
+        assert 1 <= len(reads) - expected <= 2, reads
     assert problems.problems == []

@@ -715,6 +715,7 @@
 
   // ---- loading and following --------------------------------------------------------------------
   var reading = false, again = false, lastWaiting = null;
+  var following = false;
   function refresh() {
     if (!disasterId || !mine) return;
     if (reading) { again = true; return; }
@@ -723,6 +724,8 @@
                  o.api("GET", "/api/v1/disasters/" + disasterId + "/contacts").catch(function () { return contacts; })])
       .then(function (results) {
         picture = results[0]; contacts = results[1];
+        // Follow from the seq this first read was made at: the page reads its data once, then per event.
+        if (!following) { following = true; s.watchLive(disasterId, config.mode, function () { refresh(); }, picture.seq); }
         drawNeeds(); drawOpenNeeds(); drawOffers(); drawRequests();
         var waiting = picture.dispatches.filter(function (d) { return d.supplier_id === mine && d.state === "requested"; }).length;
         var base = document.title.replace(/^\(\d+\) /, "");
@@ -745,7 +748,6 @@
   s.dateWords();
   if (disasterId && mine) {
     refresh();
-    s.watchLive(disasterId, config.mode, function () { refresh(); });
   } else {
     if (!capacityForm) document.body.dataset.ready = "1";
     if (config.live && window.ouenLive && mine) {

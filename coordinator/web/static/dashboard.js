@@ -387,5 +387,6 @@
   });
 
   draw(config.picture);
-  o.follow(config.disaster_id, config.mode, function () { refresh(); });
+  // From the seq the embedded picture was read at: only what happens after it causes a read.
+  o.follow(config.disaster_id, config.mode, function () { refresh(); }, null, config.picture.seq);
 })();

@@ -102,7 +102,9 @@
   // Follow a disaster's events: the websocket client when /api/v1/live is served, polling otherwise.
   // onChange(event|null) is called for every event (null from a poll or a resync).
   // onFrame(type), when given, hears every frame (heartbeats too) so a page can tell a quiet link from a dead one.
-  function follow(disasterId, mode, onChange, onFrame) {
+  // With `since` (the event sequence the page's data was read at, e.g. picture.seq), the channel replays
+  // what happened after it, so the page need not read everything again when the socket opens.
+  function follow(disasterId, mode, onChange, onFrame, since) {
     var status = document.getElementById("live-status");
     function show(state) {
       if (!status) return;
@@ -113,11 +115,15 @@
       return root.ouenLive({
         url: "/api/v1/live",
         subscription: { mode: mode || "live", disaster_id: disasterId },
+        since: typeof since === "number" ? since : undefined,
         onEvent: function (event) { onChange(event); },
         onResync: function () { onChange(null); },
         onFrame: onFrame,
         onStatus: function (state) {
-          if (state === "live") { show("live"); onChange(null); }  // caught up: re-read what we may have missed
+          if (state === "live") {
+            show("live");
+            if (typeof since !== "number") onChange(null);  // caught up: re-read what we may have missed
+          }
           else if (state === "connecting" || state === "reconnecting" || state === "disconnected") show("reconnecting");
           else show("stopped");
         },

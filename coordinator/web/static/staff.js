@@ -166,11 +166,11 @@
   setInterval(function () { if (readBox().length) flush(); }, 15000);
 
   // ---- the live connection: "connected" is not enough, heartbeats must keep coming -----------------
-  function watchLive(disasterId, mode, onChange) {
+  function watchLive(disasterId, mode, onChange, since) {
     var stale = document.getElementById("stale-warning");
     var last = Date.now(), live = false;
     var period = (Number(config.heartbeat_seconds) || 15) * 1000;
-    var handle = o.follow(disasterId, mode, onChange, function () { last = Date.now(); live = true; });
+    var handle = o.follow(disasterId, mode, onChange, function () { last = Date.now(); live = true; }, since);
     setInterval(function () {
       var quiet = config.live && live && Date.now() - last > period * 1.5 + 2000;
       if (stale) stale.hidden = !quiet;
