@@ -117,7 +117,7 @@ def release_pair(session: Session, *, disaster_id: int, dispatch_id: int, actor:
             released_by_user_id=actor.id, released_by_association_id=actor.association_id, released_at=utcnow())
         session.add(release)
         session.flush()
-        record_event(session, type="plan.pair_released", entity="dispatch", entity_id=dispatch.id or 0,
+        record_event(session, type="plan.pair_released", entity="declined_pair", entity_id=dispatch.id or 0,
                      disaster_id=disaster.id, mode=disaster.mode, actor_user_id=actor.id,
                      actor_association_id=actor.association_id,
                      associations=dispatch_policy.event_readers(disaster, dispatch),
