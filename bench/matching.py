@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import inspect
 import json
 import os
 import platform
@@ -254,7 +255,15 @@ def greedy(needs: list[NeedInput], arcs: list[Arc], supplies: list[SupplyInput],
     return {"covered": covered, "cross_block_people": cross, "total_km": round(total_km, 1)}
 
 
-def measure(scenario: Scenario, runs: int, cross_block_open: bool) -> dict[str, Any]:
+def solve_options(partner_order: str | None) -> dict[str, Any]:
+    """Keyword arguments for `solve`: the partner order when asked for and this code base's solve takes one
+    (an --against commit may predate it)."""
+    if partner_order is None or "partner_order" not in inspect.signature(solve).parameters:
+        return {}
+    return {"partner_order": partner_order}
+
+
+def measure(scenario: Scenario, runs: int, cross_block_open: bool, options: dict[str, Any]) -> dict[str, Any]:
     eligibility_ms, build_ms, solve_ms, end_to_end_ms = [], [], [], []
     build_cpu, solve_cpu, end_to_end_cpu = [], [], []
     plan: Plan | None = None
@@ -267,7 +276,7 @@ def measure(scenario: Scenario, runs: int, cross_block_open: bool) -> dict[str, 
         t1, c1 = time.perf_counter(), time.process_time()
         arcs = build_arcs(scenario.needs, scenario.supplies, eligibility)
         t2, c2 = time.perf_counter(), time.process_time()
-        plan = solve(scenario.needs, scenario.supplies, arcs, cross_block_open=cross_block_open)
+        plan = solve(scenario.needs, scenario.supplies, arcs, cross_block_open=cross_block_open, **options)
         t3, c3 = time.perf_counter(), time.process_time()
         build_cpu.append((c2 - c1) * 1000)
         solve_cpu.append((c3 - c2) * 1000)
@@ -281,7 +290,7 @@ def measure(scenario: Scenario, runs: int, cross_block_open: bool) -> dict[str, 
     tracemalloc.start()
     eligibility = scenario.eligibility_factory()
     solve(scenario.needs, scenario.supplies, build_arcs(scenario.needs, scenario.supplies, eligibility),
-          cross_block_open=cross_block_open)
+          cross_block_open=cross_block_open, **options)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
 
@@ -336,7 +345,7 @@ def _count_codes(plan: Plan) -> dict[str, int]:
 TARGETS_MS = {"regional": 20.0, "municipal": 500.0}
 
 
-def against(rev: str, *, rounds: int, runs: int, seed: int) -> dict[str, Any]:
+def against(rev: str, *, rounds: int, runs: int, seed: int, partner_order: str | None) -> dict[str, Any]:
     """This tree versus commit `rev` on the same instances, in alternating subprocesses."""
     commit = subprocess.run(["git", "rev-parse", "--short", rev], cwd=ROOT, check=True, capture_output=True,
                             text=True).stdout.strip()
@@ -358,13 +367,15 @@ def against(rev: str, *, rounds: int, runs: int, seed: int) -> dict[str, Any]:
             for side in (("this", "base") if round_ % 2 == 0 else ("base", "this")):
                 out = Path(tmp) / f"{side}-{round_}.json"
                 env = {**os.environ, "PYTHONPATH": str(sides[side])}
+                order = ["--partner-order", partner_order] if partner_order else []
                 subprocess.run([sys.executable, str(sides[side] / "bench" / "matching.py"), "--runs", str(runs),
-                                "--seed", str(seed), "--out", str(out)], cwd=sides[side], env=env, check=True,
-                               stdout=subprocess.DEVNULL)
+                                "--seed", str(seed), "--out", str(out), *order], cwd=sides[side], env=env,
+                               check=True, stdout=subprocess.DEVNULL)
                 samples[side].append(json.loads(out.read_text(encoding="utf-8")))
     report: dict[str, Any] = {
         "benchmark": "matching A/B",
         "this": here + (" + uncommitted changes" if dirty else ""), "base": commit, "rounds": rounds,
+        "partner_order": partner_order,
         "runs_per_round": runs, "load_average_after": [round(x, 2) for x in os.getloadavg()], "scales": {}}
     for scale in samples["this"][0]["scales"]:
         row: dict[str, Any] = {}
@@ -388,9 +399,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--seed", type=int, default=20240101)
     parser.add_argument("--against", metavar="REV", help="compare with this git commit (A/B in one run)")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per side with --against")
+    parser.add_argument("--partner-order", choices=("strict", "distance"), default=None,
+                        help="solve with this agreement partner order (default: solve's own default, strict)")
     args = parser.parse_args(argv)
     if args.against:
-        report = against(args.against, rounds=args.rounds, runs=args.runs, seed=args.seed)
+        report = against(args.against, rounds=args.rounds, runs=args.runs, seed=args.seed,
+                         partner_order=args.partner_order)
         text = json.dumps(report, ensure_ascii=False, indent=2)
         out = Path(args.out or ROOT / "bench" / "results" / "matching_ab.json")
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -410,7 +424,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     for scenario in (regional(args.seed), municipal(args.seed)):
         for cross_block_open in (True, False):
             key = f"{scenario.name}_{'open' if cross_block_open else 'closed'}"
-            result = measure(scenario, args.runs, cross_block_open)
+            result = measure(scenario, args.runs, cross_block_open, solve_options(args.partner_order))
             target = TARGETS_MS[scenario.name]
             result["target_end_to_end_ms"] = target
             result["meets_target"] = result["median_ms"]["end_to_end"] < target
