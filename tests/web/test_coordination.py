@@ -100,6 +100,10 @@ def test_declare_a_drill_by_municipality_search_with_preview(
     assert "【訓練】" in page.locator("#preview-mode").inner_text()
     shots(page, "declare-drill")
     page.set_viewport_size({"width": 1366, "height": 900})
+    # Someone watching another drill's dashboard hears of the new one without reloading.
+    _, watcher = new_context()
+    sign_in(watcher, base, accounts.logins["coordinator"], then=f"/disasters/{accounts.drill.disaster.id}")
+    watcher.wait_for_selector("body[data-watch='live']")
     page.locator("#declare-submit").click()
     page.wait_for_url(re.compile(r"/disasters/\d+$"))
     page.wait_for_selector("#drill-banner")
@@ -107,6 +111,8 @@ def test_declare_a_drill_by_municipality_search_with_preview(
     stored = api(base, accounts.logins["secretariat"]).get(f"/api/v1/disasters/{disaster_id}").json()
     assert stored["mode"] == "drill" and stored["area_input"] == {"municipalities": ["17204"]}
     assert stored["name"] == "輪島市の地震（訓練）" and stored["affected_associations"] == ["pref_ishikawa"]
+    expect(watcher.locator("#new-disaster")).to_contain_text("輪島市の地震（訓練）")
+    assert watcher.locator(f'#disaster-picker option[value="{disaster_id}"]').count() == 1
     assert problems.problems == []
 
 
