@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     # How often every socket's credentials are checked again (revoked, signed out, disabled, new role:
     # close 4401); revocations known through events are acted on at once. 0 turns the periodic check off.
     live_revalidate_seconds: float = 10.0
+    # PostgreSQL NOTIFY channel of the live channel: the server listens on it, and every writer (the
+    # server, `ouen plan --commit`, `ouen drill run`, `ouen demo`, ...) announces its events on it.
+    live_channel: str = "ouen_events"
     # Operations (docs/operations.md "Configuration").
     log_format: str = "json"  # json: one JSON object per line with request_id | text: plain lines
     access_log: bool = True  # one "ouen.access" line per HTTP request (replaces uvicorn's access lines)

@@ -10,6 +10,7 @@ from coordinator.associations.service import load_associations
 from coordinator.cli import app
 from coordinator.db import make_engine
 from coordinator.errors import DomainError
+from coordinator.live.publisher import enable_pg_notify
 from coordinator.migrations import current_revision, head_revision, upgrade_engine
 from coordinator.settings import get_settings
 
@@ -25,13 +26,17 @@ def prepare_database(engine: Engine) -> int:
 
 
 def open_migrated_database() -> Engine:
-    """An engine on the configured database, or exit 1 when it is not at the newest revision."""
-    engine = make_engine(get_settings().database_url)
+    """An engine on the configured database, or exit 1 when it is not at the newest revision. Events it
+    writes are announced to live servers (PostgreSQL NOTIFY on OUEN_LIVE_CHANNEL), so a plan committed or a
+    drill run from the command line shows on every dashboard at once, not at the next poll."""
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
     revision, head = current_revision(engine), head_revision()
     if revision != head:
         engine.dispose()
         fail(f"データベースが最新ではありません（{revision or '空'} → {head}）。`ouen db upgrade` を実行してください。",
              f"The database is not at the newest revision ({revision or 'empty'} -> {head}): run `ouen db upgrade`.")
+    enable_pg_notify(engine, settings.live_channel)
     return engine
 
 

@@ -30,6 +30,7 @@ from coordinator.disasters.service import declare_disaster
 from coordinator.dispatches.models import Dispatch, DispatchCreate
 from coordinator.dispatches.service import propose_dispatch, transition_dispatch
 from coordinator.errors import DomainError
+from coordinator.live.publisher import enable_pg_notify
 from coordinator.needs.models import NeedCreate
 from coordinator.needs.service import create_need
 from coordinator.offers.models import OfferCreate
@@ -148,6 +149,7 @@ def demo() -> None:
     """Create a demo DRILL (prefecture 17) with accounts, needs, offers and dispatches; never a live one."""
     settings = get_settings()
     engine = make_engine(settings.database_url)
+    enable_pg_notify(engine, settings.live_channel)  # a server watching sees the demo at once
     try:
         prepare_database(engine)
         result = run_demo(engine)

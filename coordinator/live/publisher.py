@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from weakref import WeakKeyDictionary
+
 from sqlalchemy import event as sa_event
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
@@ -15,7 +18,8 @@ from realtime.backplane import CHANNEL, MemoryBackplane, notice_payload
 from realtime.protocol import Envelope
 
 _NOTIFIED = "live_notified_seqs"
-_notify_channels: list[str] = []
+# engine -> channel -> how many users asked for NOTIFY on it (a server's live channel, a command's writes).
+_notify_channels: WeakKeyDictionary[Engine, Counter[str]] = WeakKeyDictionary()
 
 
 def _loaded_envelope(row: Event) -> Envelope | None:
@@ -65,29 +69,42 @@ def uninstall_publisher(publisher: Publisher) -> None:
     remove_publisher(publisher)
 
 
-def enable_pg_notify(channel: str = CHANNEL) -> None:
-    """Send `pg_notify(channel, 'seq disaster mode')` for each event, inside its transaction.
+def enable_pg_notify(engine: Engine, channel: str = CHANNEL) -> None:
+    """Send `pg_notify(channel, 'seq disaster mode')` for each event written through `engine`, inside its
+    transaction (PostgreSQL; nothing on SQLite). Reference-counted per engine and channel: each enable is
+    undone by one disable, so two users of one engine (two apps, a server and a command) never switch
+    each other's notices off.
 
     PostgreSQL delivers a transaction's notifications only when it commits and drops them on rollback,
     so listeners never hear of an event they cannot read yet, and a crash between commit and an
     after-commit hook cannot lose the notice.
     """
-    if channel not in _notify_channels:
-        _notify_channels.append(channel)
+    _notify_channels.setdefault(engine, Counter())[channel] += 1
 
 
-def disable_pg_notify(channel: str = CHANNEL) -> None:
-    """Stop sending NOTIFY on `channel`."""
-    if channel in _notify_channels:
-        _notify_channels.remove(channel)
+def disable_pg_notify(engine: Engine, channel: str = CHANNEL) -> None:
+    """Undo one enable_pg_notify(engine, channel)."""
+    channels = _notify_channels.get(engine)
+    if channels is None or channels[channel] <= 0:
+        return
+    channels[channel] -= 1
+    if channels[channel] == 0:
+        del channels[channel]
+
+
+def notify_channels(engine: Engine) -> list[str]:
+    """The channels events written through `engine` are announced on."""
+    return sorted(_notify_channels.get(engine, ()))
 
 
 @sa_event.listens_for(Session, "after_flush")
 def _notify_after_flush(session: Session, _flush_context: object) -> None:
-    if not _notify_channels:
-        return
     pending = session.info.get("pending_events")
-    if not pending or session.get_bind().dialect.name != "postgresql":
+    bind = session.get_bind()
+    if not pending or bind.dialect.name != "postgresql":
+        return
+    channels = notify_channels(getattr(bind, "engine", bind))
+    if not channels:
         return
     notified: set[int] = session.info.setdefault(_NOTIFIED, set())
     connection = session.connection()
@@ -96,7 +113,7 @@ def _notify_after_flush(session: Session, _flush_context: object) -> None:
         if seq is None or seq in notified:
             continue
         notified.add(seq)
-        for channel in _notify_channels:
+        for channel in channels:
             connection.execute(text("SELECT pg_notify(:channel, :payload)"),
                                {"channel": channel, "payload": notice_payload(seq, row.disaster_id, row.mode)})
 

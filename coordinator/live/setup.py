@@ -92,7 +92,7 @@ def live_for_app(engine: Engine, settings: Settings) -> LiveState:
         block_members = None
     live = build_live(engine, config=hub_config_of(settings), can_see=can_see_as_timeline,
                       cookie_name=settings.session_cookie_name, block_members=block_members,
-                      whole_disasters_of=acting_secretariat_disasters)
+                      whole_disasters_of=acting_secretariat_disasters, channel=settings.live_channel)
     live.trusted_origins = tuple(getattr(settings, "trusted_origins", ()) or ())
     live.guard = CredentialGuard(engine, live.hub, settings.live_revalidate_seconds)
     live.max_message_bytes = settings.live_max_message_bytes
@@ -107,7 +107,7 @@ async def start_live(app: FastAPI, live: LiveState) -> None:
     if isinstance(live.backplane, MemoryBackplane):
         live.publisher = install_memory_publisher(live.backplane, live.engine)
     else:
-        enable_pg_notify(live.channel)
+        enable_pg_notify(live.engine, live.channel)
     if live.guard is not None:
         await live.guard.start()
 
@@ -120,6 +120,6 @@ async def stop_live(live: LiveState) -> None:
         uninstall_publisher(live.publisher)
         live.publisher = None
     if isinstance(live.backplane, PostgresBackplane):
-        disable_pg_notify(live.channel)
+        disable_pg_notify(live.engine, live.channel)
     await live.backplane.stop()
     await live.hub.stop()
