@@ -8,8 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
-from fastapi.responses import HTMLResponse, JSONResponse
-from sqlalchemy import text
+from fastapi.responses import HTMLResponse
 from sqlalchemy.engine import Engine
 
 from coordinator.associations.router import router as associations_router
@@ -17,7 +16,7 @@ from coordinator.auth.router import accounts_router
 from coordinator.auth.router import router as auth_router
 from coordinator.bulletins.inputs import start_inputs, stop_inputs
 from coordinator.db import make_engine
-from coordinator.errors import DomainError, install_error_handlers
+from coordinator.errors import install_error_handlers
 from coordinator.idempotency.middleware import install_idempotency
 from coordinator.jobs.runner import jobs
 from coordinator.live.router import router as live_router
@@ -118,19 +117,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(live_router)  # websocket /api/v1/live (docs/realtime.md)
     for router in _domain_routers():
         app.include_router(router)  # type: ignore[arg-type]
-
-    @app.get("/healthz", tags=["health"])
-    def healthz() -> JSONResponse:
-        """200 when the database answers, 503 otherwise."""
-        try:
-            with app_engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
-        except Exception as error:  # any failure to reach the database is "unhealthy"
-            problem = DomainError(f"database unreachable: {type(error).__name__}",
-                                  "データベースに接続できません", field="database")
-            problem.code = "unhealthy"
-            return JSONResponse(problem.body(), status_code=503)
-        return JSONResponse({"status": "ok", "database": "ok"})
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:

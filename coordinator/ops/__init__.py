@@ -10,7 +10,7 @@ from coordinator.ops.csrf import CsrfMiddleware
 from coordinator.ops.denials import install_denial_audit
 from coordinator.ops.failures import install_failure_handlers
 from coordinator.ops.headers import SecurityHeadersMiddleware, content_security_policy, script_hashes, security_headers
-from coordinator.ops.health import install_readiness
+from coordinator.ops.health import install_liveness, install_readiness
 from coordinator.ops.logs import configure_logging
 from coordinator.ops.metrics import Metrics, install_metrics_route
 from coordinator.ops.observe import ObserveMiddleware
@@ -27,6 +27,7 @@ def install_operations(app: FastAPI, *, inline_pages: tuple[str, ...] = ()) -> N
                       replace_server_access_log=settings.access_log)
     metrics = Metrics(app) if settings.metrics_enabled else None
     app.state.metrics = metrics
+    install_liveness(app)
     install_readiness(app)
     if metrics is not None:
         install_metrics_route(app, metrics)

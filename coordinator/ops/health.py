@@ -1,4 +1,5 @@
-"""/readyz: the instance can serve — its database answers and is migrated to the newest revision."""
+"""/healthz: the process is alive (no database: an outage must not restart every instance);
+/readyz: the instance can serve — its database answers and is migrated to the newest revision."""
 
 from __future__ import annotations
 
@@ -8,6 +9,12 @@ from pydantic import BaseModel
 
 from coordinator.errors import DomainError
 from coordinator.migrations import current_revision, head_revision
+
+
+class Liveness(BaseModel):
+    """A live process: it answers HTTP."""
+
+    status: str
 
 
 class Readiness(BaseModel):
@@ -23,6 +30,15 @@ def not_ready(message_en: str, message_ja: str, *, details: dict[str, str | None
     problem = DomainError(message_en, message_ja, field="database", details=details)
     problem.code = "not_ready"
     return JSONResponse(problem.body(), status_code=503, headers={"Retry-After": "5"})
+
+
+def install_liveness(app: FastAPI) -> None:
+    """GET /healthz: 200 while the process serves HTTP; never touches the database (issue 13, item 6)."""
+
+    @app.get("/healthz", tags=["health"], response_model=Liveness)
+    def healthz() -> Liveness:
+        """Liveness: 200 while the process answers, whatever the database's state (see /readyz)."""
+        return Liveness(status="ok")
 
 
 def install_readiness(app: FastAPI) -> None:
