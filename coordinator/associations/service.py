@@ -8,12 +8,14 @@ from sqlmodel import Session, col, select
 
 from coordinator.associations.models import Association
 from coordinator.associations.source import association_records
+from coordinator.db import writes
 from coordinator.errors import NotFound
 
 _FIELDS = ("name_ja", "name_en", "kind", "prefecture_code", "block", "municipality_code", "lat", "lon",
            "verified")
 
 
+@writes
 def load_associations(session: Session, *, data_dir: Path) -> int:
     """Insert or update every association from the reference data; returns how many rows changed.
 

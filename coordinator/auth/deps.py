@@ -36,22 +36,11 @@ def optional_user(connection: HTTPConnection, session: SessionDep) -> User | Non
             raise _unauthenticated("Authorization must be 'Bearer <token>'",
                                    "Authorization ヘッダーは 'Bearer <トークン>' の形式です")
         user = authenticate_token(session, secret.strip())
-        _end_transaction(session)
         if user is None:
             raise _unauthenticated("Invalid or revoked API token", "APIトークンが無効か失効しています")
         return user
     cookie = connection.cookies.get(settings_of(connection).session_cookie_name)
-    user = user_for_cookie(session, cookie) if cookie else None
-    _end_transaction(session)
-    return user
-
-
-def _end_transaction(session: SessionDep) -> None:
-    # On SQLite every transaction holds the write lock (BEGIN IMMEDIATE). FastAPI runs this dependency and
-    # the endpoint in different worker threads; a lock held across that hop can starve the pool under load.
-    # Committing a read-only transaction is cheap and keeps the loaded user (expire_on_commit=False).
-    if session.in_transaction():
-        session.commit()
+    return user_for_cookie(session, cookie) if cookie else None
 
 
 OptionalUser = Annotated[User | None, Depends(optional_user)]

@@ -22,6 +22,7 @@ from coordinator.auth.models import (
     as_utc,
     utcnow,
 )
+from coordinator.db import unit_of_work, writes
 from coordinator.errors import Conflict, Invalid, NotFound
 from coordinator.events.service import record_event
 
@@ -65,6 +66,7 @@ def check_role_and_association(session: Session, role: str, association_id: str 
     return association_id
 
 
+@writes
 def create_user(session: Session, *, login: str, display_name: str, role: str, association_id: str | None,
                 password: str | None, actor_user_id: int | None = None) -> User:
     """Create a user; staff need a real association, secretariat users belong to "clair".
@@ -117,6 +119,7 @@ def active_secretariat_exists(session: Session) -> bool:
     return session.exec(query).first() is not None
 
 
+@writes
 def create_token(session: Session, *, user_id: int, name: str, actor: User | None = None) -> tuple[ApiToken, str]:
     """Create an API token; returns the row and the secret, which is shown once and stored only hashed."""
     user = session.get(User, user_id)
@@ -138,6 +141,7 @@ def create_token(session: Session, *, user_id: int, name: str, actor: User | Non
     return token, secret
 
 
+@writes
 def revoke_token(session: Session, *, token_id: int, actor: User | None = None) -> ApiToken:
     """Revoke a token (idempotent); it stops working at once, and sockets opened with it close (4401)."""
     token = session.get(ApiToken, token_id)
@@ -175,9 +179,9 @@ def authenticate_token(session: Session, secret: str) -> User | None:
         return None
     now = utcnow()
     if token.last_used_at is None or now - as_utc(token.last_used_at) >= _LAST_USED_RESOLUTION:
-        token.last_used_at = now
-        session.add(token)
-        session.commit()
+        with unit_of_work(session):  # a read until here: the rare write takes its own transaction
+            token.last_used_at = now
+            session.add(token)
     return user
 
 
@@ -206,6 +210,7 @@ def credential_holders(session: Session, *, tokens: Collection[str] = (),
 FIRST_SECRETARIAT_LOGIN = "secretariat"
 
 
+@writes
 def ensure_first_secretariat(session: Session, *, password: str) -> User | None:
     """On a first start (no active secretariat user) create one with this password; else None."""
     if active_secretariat_exists(session):

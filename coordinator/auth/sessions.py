@@ -18,6 +18,7 @@ from sqlmodel import Session, col, func, select
 from coordinator.auth.credentials import hash_password, needs_rehash, new_cookie_secret, sha256_hex, verify_password
 from coordinator.auth.models import LoginAttempt, LoginSession, User, as_utc, utcnow
 from coordinator.auth.service import normalise_login
+from coordinator.db import unit_of_work, writes
 from coordinator.errors import TooManyRequests, Unauthenticated
 from coordinator.events.service import record_event
 
@@ -88,6 +89,7 @@ def _attempt(session: Session, *, login: str, client_ip: str, outcome: str, user
                  payload={"login": login, "client_ip": client_ip})
 
 
+@writes
 def sign_in(session: Session, *, login: str, password: str, client_ip: str, policy: SignInPolicy,
             user_agent: str | None = None) -> SignIn:
     """Check a password and open a web session; every attempt is recorded and audited.
@@ -139,12 +141,13 @@ def user_for_cookie(session: Session, cookie_value: str) -> User | None:
     if user is None or not user.is_active:
         return None
     if row.last_seen_at is None or now - as_utc(row.last_seen_at) >= _LAST_SEEN_RESOLUTION:
-        row.last_seen_at = now
-        session.add(row)
-        session.commit()
+        with unit_of_work(session):  # a read until here: the rare write takes its own transaction
+            row.last_seen_at = now
+            session.add(row)
     return user
 
 
+@writes
 def sign_out(session: Session, cookie_value: str) -> bool:
     """Revoke the web session of this cookie; False when there was no open session."""
     row = session.get(LoginSession, sha256_hex(cookie_value))

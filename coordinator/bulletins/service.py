@@ -32,6 +32,7 @@ from coordinator.bulletins.models import (
     ProposalPublic,
 )
 from coordinator.bulletins.rules import Assessment, assess
+from coordinator.db import writes
 from coordinator.disasters import service as disasters
 from coordinator.disasters.models import AreaInput, Disaster, DisasterAreaChange, DisasterCreate
 from coordinator.disasters.preview import declaration_preview
@@ -223,6 +224,7 @@ def _record(session: Session, proposal: Proposal, type: str, actor: User | None,
                  payload={"proposal": proposal_digest(proposal), **extra})
 
 
+@writes
 def ingest(session: Session, *, data: bytes, source: str, actor: User | None, mode: str = "live",
            max_bytes: int = DEFAULT_MAX_BYTES, today: date | None = None,
            drill_id: int | None = None) -> IngestResult:
@@ -359,6 +361,7 @@ def _status_ja(proposal: Proposal) -> str:
     return f"この提案は{words.get(proposal.status, proposal.status)}です"
 
 
+@writes
 def confirm(session: Session, *, bulletin_id: int, data: ConfirmRequest, actor: User,
             today: date | None = None) -> tuple[Proposal, Disaster]:
     """Confirm the proposal behind a bulletin: declare the disaster (or change its area) as the actor."""
@@ -411,6 +414,7 @@ def _change_area(session: Session, proposal: Proposal, area: AreaInput, actor: U
         raise
 
 
+@writes
 def dismiss(session: Session, *, bulletin_id: int, data: DismissRequest, actor: User) -> Proposal:
     """Dismiss the proposal behind a bulletin, with the reason (kept and shown)."""
     policy.ensure_can_decide(actor)

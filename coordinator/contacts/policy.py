@@ -10,10 +10,8 @@ from __future__ import annotations
 from coordinator.auth.models import ROLE_SECRETARIAT, ROLE_STAFF, User
 from coordinator.disasters import policy as disaster_policy
 from coordinator.disasters.models import Disaster
+from coordinator.dispatches.transitions import ASKED_STATES
 from coordinator.errors import Forbidden
-
-# Dispatch states in which the supplier has been asked: from then on both sides see each other's contacts.
-ASKED_STATES = frozenset({"requested", "accepted", "en_route", "on_site", "completed"})
 
 
 def is_staff_of(user: User, association_id: str) -> bool:

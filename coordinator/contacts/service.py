@@ -25,6 +25,7 @@ from coordinator.contacts.models import (
     SiteContactInput,
     SiteContactPublic,
 )
+from coordinator.db import writes
 from coordinator.disasters.models import Disaster
 from coordinator.disasters.reference import association_or_none
 from coordinator.disasters.service import get_disaster
@@ -112,6 +113,7 @@ def read_association_contacts(session: Session, *, association_id: str, actor: U
     return association_contacts(session, association_id)
 
 
+@writes
 def replace_association_contacts(session: Session, *, association_id: str, data: ContactsInput,
                                  actor: User) -> list[AssociationContact]:
     """Replace the association's ordered contact list (its staff); every problem is reported at once."""
@@ -174,6 +176,7 @@ def dispatch_people(session: Session, dispatch_id: int) -> list[DispatchPerson]:
     return list(session.exec(query.order_by(col(DispatchPerson.position))))
 
 
+@writes
 def replace_dispatch_people(session: Session, *, dispatch_id: int, data: PeopleInput,
                             actor: User) -> list[DispatchPerson]:
     """Name the people a supporter sends (its staff), at most the dispatch's headcount; all problems at once."""

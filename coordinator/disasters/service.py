@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from agreements import ActingRoles, AgreementError, NoCoordinatorLeft, acting_roles
 from coordinator.auth.models import User, as_utc
+from coordinator.db import writes
 from coordinator.disasters import policy
 from coordinator.disasters.models import (
     AreaInput,
@@ -154,6 +155,7 @@ def authorise_declaration(actor: User, declaration: Declaration, *, mode: str) -
     return capacity
 
 
+@writes
 def declare_disaster(session: Session, *, data: DisasterCreate, actor: User, today: date | None = None,
                      before_commit: Callable[[Disaster], None] | None = None) -> Disaster:
     """Resolve the area, derive acting roles, store the disaster and its event in one transaction.
@@ -177,8 +179,7 @@ def declare_disaster(session: Session, *, data: DisasterCreate, actor: User, tod
     _record(session, disaster, "disaster.declared", actor, capacity)
     if before_commit is not None:
         before_commit(disaster)
-    session.commit()
-    session.refresh(disaster)
+        session.flush()
     return disaster
 
 
@@ -244,6 +245,7 @@ def get_open_disaster(session: Session, disaster_id: int, *, lock: bool = False)
     return disaster
 
 
+@writes
 def rename_disaster(session: Session, *, disaster_id: int, data: DisasterUpdate, actor: User) -> Disaster:
     """Change a disaster's name (the secretariat, or the coordinator of every affected block)."""
     disaster = get_open_disaster(session, disaster_id, lock=True)
@@ -254,8 +256,6 @@ def rename_disaster(session: Session, *, disaster_id: int, data: DisasterUpdate,
     disaster.name = data.name.strip()
     session.add(disaster)
     _record(session, disaster, "disaster.renamed", actor, capacity, previous_name=previous, reason=data.reason)
-    session.commit()
-    session.refresh(disaster)
     return disaster
 
 
@@ -304,6 +304,7 @@ def _area_warnings(session: Session, disaster: Disaster, added: set[str], remove
     return warnings
 
 
+@writes
 def change_area(session: Session, *, disaster_id: int, data: DisasterAreaChange, actor: User) -> Disaster:
     """Change the affected area: re-derive the affected associations and acting roles; one event says what changed.
 
@@ -341,11 +342,10 @@ def change_area(session: Session, *, disaster_id: int, data: DisasterAreaChange,
     disaster.acting_roles = roles
     session.add(disaster)
     _record(session, disaster, "disaster.area_changed", actor, capacity, changes=changes, reason=data.reason)
-    session.commit()
-    session.refresh(disaster)
     return disaster
 
 
+@writes
 def open_cross_block(session: Session, *, disaster_id: int, actor: User) -> Disaster:
     """Open support from other blocks for this disaster (stage 2 of the agreement)."""
     disaster = get_open_disaster(session, disaster_id, lock=True)
@@ -358,11 +358,10 @@ def open_cross_block(session: Session, *, disaster_id: int, actor: User) -> Disa
     disaster.cross_block_opened_by = actor.id
     session.add(disaster)
     _record(session, disaster, "disaster.cross_block_opened", actor, capacity)
-    session.commit()
-    session.refresh(disaster)
     return disaster
 
 
+@writes
 def close_disaster(session: Session, *, disaster_id: int, actor: User, reason: str | None = None) -> Disaster:
     """Close a disaster: no more needs, offers or amendments (the secretariat, or its blocks' coordinator)."""
     disaster = get_open_disaster(session, disaster_id, lock=True)
@@ -372,11 +371,10 @@ def close_disaster(session: Session, *, disaster_id: int, actor: User, reason: s
     disaster.closed_by = actor.id
     session.add(disaster)
     _record(session, disaster, "disaster.closed", actor, capacity, reason=reason)
-    session.commit()
-    session.refresh(disaster)
     return disaster
 
 
+@writes
 def reopen_disaster(session: Session, *, disaster_id: int, actor: User, reason: str) -> Disaster:
     """Reopen a closed disaster (the secretariat only, with a reason); needs and offers may follow again."""
     disaster = _load(session, disaster_id, lock=True)
@@ -391,8 +389,6 @@ def reopen_disaster(session: Session, *, disaster_id: int, actor: User, reason: 
     session.add(disaster)
     _record(session, disaster, "disaster.reopened", actor, capacity, reason=reason,
             closed_at=as_utc(disaster.closed_at).isoformat() if disaster.closed_at else None)
-    session.commit()
-    session.refresh(disaster)
     return disaster
 
 

@@ -14,8 +14,7 @@ offers, need) and the event table last, so no two use cases can wait on each oth
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,6 +24,7 @@ from sqlmodel import Session, col, select
 
 from agreements import AgreementError, eligible_supporters
 from coordinator.auth.models import User, as_utc
+from coordinator.db import writes
 from coordinator.disasters.models import Disaster
 from coordinator.disasters.policy import Capacity
 from coordinator.disasters.reference import association_or_none, block_of, current_agreement
@@ -43,7 +43,7 @@ from coordinator.dispatches.transitions import (
     state_values,
     transition_values,
 )
-from coordinator.errors import Conflict, DomainError, Invalid, InvalidTransition, NotFound, invalid
+from coordinator.errors import Conflict, Invalid, InvalidTransition, NotFound, invalid
 from coordinator.events.models import Event, utcnow
 from coordinator.events.service import record_event
 from coordinator.needs.models import Need
@@ -125,10 +125,7 @@ def views(session: Session, dispatches: list[Dispatch], *, actor: User) -> list[
     for dispatch in dispatches:
         if dispatch.disaster_id not in disasters:
             disasters[dispatch.disaster_id] = session.get(Disaster, dispatch.disaster_id)
-    shown = [public(d, actor=actor, disaster=disasters[d.disaster_id]) for d in dispatches]
-    if session.in_transaction():
-        session.commit()  # end the read at once (SQLite: every transaction holds the write lock)
-    return shown
+    return [public(d, actor=actor, disaster=disasters[d.disaster_id]) for d in dispatches]
 
 
 def _payload(dispatch: Dispatch) -> dict[str, Any]:
@@ -153,34 +150,6 @@ def record_dispatch_event(session: Session, *, dispatch: Dispatch, type: str,
     disaster = session.get(Disaster, dispatch.disaster_id)
     assert disaster is not None
     _record(session, disaster, dispatch, type, None, extra)
-
-
-def _commit_and_detach(session: Session, dispatch: Dispatch) -> Dispatch:
-    """Commit and hand back the dispatch as loaded, detached: reading it later opens no new transaction
-    (on SQLite a new transaction would hold the write lock until the session closes)."""
-    session.flush()
-    session.expunge(dispatch)
-    session.commit()
-    return dispatch
-
-
-@contextmanager
-def _rolled_back_on_error(session: Session) -> Iterator[None]:
-    """End the transaction at once when a use case fails: on SQLite it holds the write lock, and waiting
-    for the request's session to close (another thread-pool hop) would keep every other writer waiting."""
-    try:
-        yield
-    except BaseException:
-        session.rollback()
-        raise
-
-
-def _end_read(session: Session, dispatches: list[Dispatch]) -> list[Dispatch]:
-    """Detach what was read and end the read transaction (on SQLite every transaction holds the lock)."""
-    for dispatch in dispatches:
-        session.expunge(dispatch)
-    session.rollback()
-    return dispatches
 
 
 def _invalid(field: str, en: str, ja: str, **details: Any) -> Invalid:
@@ -310,15 +279,10 @@ def _explain(disaster: Disaster, need: Need, supplier_id: str) -> tuple[float | 
     return None, [{"en": "proposed by hand", "ja": "手動で提案"}]
 
 
+@writes
 def propose_dispatch(session: Session, *, disaster_id: int, data: DispatchCreate, actor: User,
                      now: datetime | None = None) -> Dispatch:
     """Propose by hand that a supplier sends people to a need (a coordinator or the secretariat)."""
-    with _rolled_back_on_error(session):
-        return _propose(session, disaster_id=disaster_id, data=data, actor=actor, now=now)
-
-
-def _propose(session: Session, *, disaster_id: int, data: DispatchCreate, actor: User,
-             now: datetime | None) -> Dispatch:
     disaster = get_open_disaster(session, disaster_id)
     need = _load_need(session, disaster, data.need_id)
     _check_supplier(disaster, need, data.supplier_id)
@@ -352,7 +316,7 @@ def _propose(session: Session, *, disaster_id: int, data: DispatchCreate, actor:
     session.exec(select(Need).where(Need.id == need.id).with_for_update()).one()  # rows before events
     _record(session, disaster, dispatch, "dispatch.proposed", actor, capacity=capacity)
     refresh_need_status(session, need.id)
-    return _commit_and_detach(session, dispatch)
+    return dispatch
 
 
 def _insert(session: Session, disaster: Disaster, proposal: Proposal, *, actor: User, now: datetime) -> Dispatch:
@@ -462,6 +426,7 @@ def _answer_values(action: DispatchAction, *, expected_cost_yen: int | None, cos
     return {}
 
 
+@writes
 def transition_dispatch(session: Session, *, dispatch_id: int, action: str, actor: User,
                         expected_cost_yen: int | None = None, cost_policy: str | None = None,
                         reason: str | None = None, now: datetime | None = None,
@@ -474,10 +439,9 @@ def transition_dispatch(session: Session, *, dispatch_id: int, action: str, acto
     the need for the next plan, and the event says so. Progress steps may carry the actual time (`at`).
     undo takes the last progress report back within settings.undo_minutes of its report.
     """
-    with _rolled_back_on_error(session):
-        return _transition(session, dispatch_id=dispatch_id, action=action, actor=actor,
-                           expected_cost_yen=expected_cost_yen, cost_policy=cost_policy, reason=reason, now=now,
-                           confirm_cost=confirm_cost, headcount=headcount, at=at)
+    return _transition(session, dispatch_id=dispatch_id, action=action, actor=actor,
+                       expected_cost_yen=expected_cost_yen, cost_policy=cost_policy, reason=reason, now=now,
+                       confirm_cost=confirm_cost, headcount=headcount, at=at)
 
 
 def _cost_flag(session: Session, dispatch: Dispatch, expected_cost_yen: int, confirmed: bool,
@@ -597,9 +561,7 @@ def _transition(session: Session, *, dispatch_id: int, action: str, actor: User,
         extra = {"actual_at": stamp.isoformat(), "reported_at": moment.isoformat()}
     if not _move(session, dispatch, parsed, actor=actor, now=stamp, values=values):
         # Not reachable while the row lock above holds; kept as the optimistic lock's last word.
-        session.rollback()
         now_state = _load(session, dispatch_id).state
-        session.rollback()  # end the read transaction at once (SQLite holds its write lock until then)
         raise InvalidTransition(
             f"The dispatch changed meanwhile; it is now {now_state}",
             f"この派遣は他の操作で更新されました（現在の状態：{now_state}）", field="state",
@@ -611,43 +573,43 @@ def _transition(session: Session, *, dispatch_id: int, action: str, actor: User,
         # Told to the requester (its staff read the dispatch's events) before the cost binds it.
         _record(session, disaster, dispatch, "dispatch.cost_flagged", actor, {"cost": flagged}, capacity=capacity)
     refresh_need_status(session, dispatch.need_id)
-    return _commit_and_detach(session, dispatch)
+    return dispatch
 
 
+@writes
 def answer_cost(session: Session, *, dispatch_id: int, actor: User, agree: bool, reason: str | None = None,
                 now: datetime | None = None) -> Dispatch:
     """The requester agrees to a flagged cost (it binds them; people may depart) or refuses it (cancelled)."""
-    with _rolled_back_on_error(session):
-        dispatch = _load(session, dispatch_id, lock=True)
-        disaster = session.get(Disaster, dispatch.disaster_id)
-        assert disaster is not None and dispatch.id is not None
-        capacity = policy.ensure_can_answer_cost(actor, disaster, dispatch)
-        waiting = dispatch.cost_status == policy.COST_AWAITING_REQUESTER
-        if dispatch.state != DispatchState.accepted.value or not waiting:
-            raise InvalidTransition("cost_status: this dispatch has no cost waiting for the requester",
-                                    "cost_status：この派遣には要請団体の同意待ちの費用がありません",
-                                    field="cost_status",
-                                    details={"current_state": dispatch.state, "cost_status": dispatch.cost_status})
-        when = now or utcnow()
-        session.exec(select(Need).where(Need.id == dispatch.need_id).with_for_update()).one()
-        if agree:  # no change of state: only the cost now binds the requester
-            session.execute(update(Dispatch)
-                            .where(col(Dispatch.id) == dispatch.id, col(Dispatch.version) == dispatch.version)
-                            .values(cost_status=policy.COST_AGREED, cost_confirmed_at=when,
-                                    cost_confirmed_by=actor.id, version=dispatch.version + 1)
-                            .execution_options(synchronize_session=False))
-            type, extra = "dispatch.cost_agreed", {}
-        else:
-            if reason is None or not reason.strip():
-                raise _invalid("reason", "say why the cost is refused", "費用を断る理由を入力してください")
-            _move(session, dispatch, DispatchAction.cancel, actor=actor, now=when, values={
-                "cost_status": "refused_by_requester",
-                "cancel_reason": f"cost refused by the requester: {reason.strip()}"})
-            type, extra = "dispatch.cancelled", {"cost_refused": True}
-        dispatch = _load(session, dispatch_id)
-        _record(session, disaster, dispatch, type, actor, extra, capacity=capacity)
-        refresh_need_status(session, dispatch.need_id)
-        return _commit_and_detach(session, dispatch)
+    dispatch = _load(session, dispatch_id, lock=True)
+    disaster = session.get(Disaster, dispatch.disaster_id)
+    assert disaster is not None and dispatch.id is not None
+    capacity = policy.ensure_can_answer_cost(actor, disaster, dispatch)
+    waiting = dispatch.cost_status == policy.COST_AWAITING_REQUESTER
+    if dispatch.state != DispatchState.accepted.value or not waiting:
+        raise InvalidTransition("cost_status: this dispatch has no cost waiting for the requester",
+                                "cost_status：この派遣には要請団体の同意待ちの費用がありません",
+                                field="cost_status",
+                                details={"current_state": dispatch.state, "cost_status": dispatch.cost_status})
+    when = now or utcnow()
+    session.exec(select(Need).where(Need.id == dispatch.need_id).with_for_update()).one()
+    if agree:  # no change of state: only the cost now binds the requester
+        session.execute(update(Dispatch)
+                        .where(col(Dispatch.id) == dispatch.id, col(Dispatch.version) == dispatch.version)
+                        .values(cost_status=policy.COST_AGREED, cost_confirmed_at=when,
+                                cost_confirmed_by=actor.id, version=dispatch.version + 1)
+                        .execution_options(synchronize_session=False))
+        type, extra = "dispatch.cost_agreed", {}
+    else:
+        if reason is None or not reason.strip():
+            raise _invalid("reason", "say why the cost is refused", "費用を断る理由を入力してください")
+        _move(session, dispatch, DispatchAction.cancel, actor=actor, now=when, values={
+            "cost_status": "refused_by_requester",
+            "cancel_reason": f"cost refused by the requester: {reason.strip()}"})
+        type, extra = "dispatch.cancelled", {"cost_refused": True}
+    dispatch = _load(session, dispatch_id)
+    _record(session, disaster, dispatch, type, actor, extra, capacity=capacity)
+    refresh_need_status(session, dispatch.need_id)
+    return dispatch
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -656,22 +618,17 @@ def answer_cost(session: Session, *, dispatch_id: int, actor: User, agree: bool,
 
 def get_dispatch(session: Session, *, dispatch_id: int, actor: User) -> Dispatch:
     """One dispatch, if the actor may read it."""
-    with _rolled_back_on_error(session):
-        dispatch = _load(session, dispatch_id)
-        disaster = get_disaster(session, disaster_id=dispatch.disaster_id, actor=actor)
-        policy.ensure_can_read(actor, disaster, dispatch)
-        return _end_read(session, [dispatch])[0]
+    dispatch = _load(session, dispatch_id)
+    disaster = get_disaster(session, disaster_id=dispatch.disaster_id, actor=actor)
+    policy.ensure_can_read(actor, disaster, dispatch)
+    return dispatch
 
 
 def list_dispatches(session: Session, *, disaster_id: int, actor: User, state: str | None = None,
                     overdue: bool | None = None, supplier_id: str | None = None,
                     need_id: int | None = None) -> list[Dispatch]:
     """The disaster's dispatches the actor may read, oldest first (only this disaster, hence its mode)."""
-    try:
-        disaster = get_disaster(session, disaster_id=disaster_id, actor=actor)
-    except DomainError:
-        session.rollback()
-        raise
+    disaster = get_disaster(session, disaster_id=disaster_id, actor=actor)
     query = select(Dispatch).where(Dispatch.disaster_id == disaster_id, Dispatch.mode == disaster.mode)
     if state is not None:
         query = query.where(Dispatch.state == state)
@@ -682,7 +639,7 @@ def list_dispatches(session: Session, *, disaster_id: int, actor: User, state: s
     if need_id is not None:
         query = query.where(Dispatch.need_id == need_id)
     rows = session.exec(query.order_by(col(Dispatch.id)))
-    return _end_read(session, [d for d in rows if policy.can_read(actor, disaster, d)])
+    return [d for d in rows if policy.can_read(actor, disaster, d)]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -700,6 +657,7 @@ def _escalation(disaster: Disaster, dispatch: Dispatch) -> dict[str, Any]:
             "escalate_to_association": coordinator.get("association_id")}
 
 
+@writes
 def mark_overdue(session: Session, now: datetime | None = None, *,
                  timeout_hours: int | None = None) -> list[Dispatch]:
     """Flag requests unanswered past the agreement's timeout (event "dispatch.overdue"); never accepts.
@@ -736,8 +694,4 @@ def mark_overdue(session: Session, now: datetime | None = None, *,
         _record(session, disaster, fresh, "dispatch.overdue", None,
                 {"timeout_hours": hours, **_escalation(disaster, fresh)})
         refreshed.append(fresh)
-    session.flush()
-    for dispatch in refreshed:
-        session.expunge(dispatch)
-    session.commit()
     return refreshed

@@ -49,6 +49,9 @@ COMMITTED_STATES: frozenset[DispatchState] = frozenset({S.accepted, S.en_route, 
 # Said yes, including those back home: they cover the need (roll-up "accepted", need headcount check, solid
 # arrows, a plan's fixed people).
 ACCEPTED_STATES: frozenset[DispatchState] = COMMITTED_STATES | {S.completed}
+# The supplier has been asked and has not declined (nor was it withdrawn): from `requested` on, both sides
+# see each other's contacts.
+ASKED_STATES: frozenset[DispatchState] = ACCEPTED_STATES | {S.requested}
 # Arrived (roll-up "on_site"), and done (roll-up "fulfilled": a need is fulfilled when these cover it).
 ARRIVED_STATES: frozenset[DispatchState] = frozenset({S.on_site, S.completed})
 DONE_STATES: frozenset[DispatchState] = frozenset({S.completed})

@@ -29,7 +29,6 @@ def drill_events(session: Session, drill_id: int) -> list[dict[str, Any]]:
     load_drill(session, drill_id)
     rows = session.exec(select(Event).where(Event.disaster_id == drill_id).order_by(col(Event.seq))).all()
     events = [EventPublic.model_validate(row, from_attributes=True).model_dump(mode="json") for row in rows]
-    session.commit()
     return with_minutes(events)
 
 

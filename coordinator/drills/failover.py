@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from agreements import acting_roles
 from coordinator.auth.models import User
+from coordinator.db import writes
 from coordinator.disasters.models import Disaster
 from coordinator.disasters.reference import current_agreement
 from coordinator.disasters.service import public, roles_dict
@@ -22,6 +23,7 @@ def _summary(roles: dict[str, Any]) -> dict[str, str]:
     return out
 
 
+@writes
 def mark_unavailable(session: Session, *, disaster_id: int, unavailable: Collection[str], minute: float,
                      actor: User | None = None) -> Disaster:
     """Treat `unavailable` like affected associations when deriving acting roles (drills only)."""
@@ -46,6 +48,4 @@ def mark_unavailable(session: Session, *, disaster_id: int, unavailable: Collect
     record_drill_event(session, disaster_id=disaster_id, type="drill.roles_changed", minute=minute,
                        actor_user_id=actor.id if actor else None, unavailable=gone, changes=changes,
                        acting_roles=after, disaster=public(disaster))
-    session.commit()
-    session.refresh(disaster)
     return disaster

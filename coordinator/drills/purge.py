@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from coordinator.bulletins.models import Bulletin, Proposal
 from coordinator.contacts.models import DispatchPerson, NeedSiteContact
+from coordinator.db import writes
 from coordinator.disasters.models import Disaster
 from coordinator.dispatches.models import Dispatch
 from coordinator.drills.eventlog import load_drill
@@ -25,6 +26,7 @@ from coordinator.reminders.models import ReminderSent
 from coordinator.sitreps.models import SituationReport, SituationReportRevision
 
 
+@writes
 def purge_drill(session: Session, *, drill_id: int) -> dict[str, int]:
     """Delete the drill's rows in one transaction; returns how many rows of each kind went."""
     disaster = session.get(Disaster, drill_id, with_for_update=True)
@@ -61,5 +63,4 @@ def purge_drill(session: Session, *, drill_id: int) -> dict[str, int]:
     run("reminder_stages", delete(ReminderSent).where(col(ReminderSent.disaster_id) == drill_id))
     run("events", delete(Event).where(col(Event.disaster_id) == drill_id))
     run("disasters", delete(Disaster).where(col(Disaster.id) == drill_id, col(Disaster.mode) == "drill"))
-    session.commit()
     return counts

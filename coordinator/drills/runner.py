@@ -4,6 +4,7 @@ for the simulated associations (answering requests, coordinating) — never for 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import heapq
 import itertools
@@ -21,6 +22,7 @@ from sqlmodel import Session, col, select
 from agreements import AgreementError, Capability, eligible_supporters
 from coordinator.auth.models import ROLE_SECRETARIAT, ROLE_STAFF, User
 from coordinator.bulletins.service import ingest as ingest_bulletin
+from coordinator.db import unit_of_work
 from coordinator.disasters.models import AreaInput, Disaster, DisasterCreate
 from coordinator.disasters.reference import block_of, current_agreement
 from coordinator.disasters.service import declare_disaster, open_cross_block
@@ -146,9 +148,9 @@ class DrillRunner:
             return
         self.last_tick = minute
         when = self.scenario.start + timedelta(minutes=minute)
-        record_drill_event(session, disaster_id=self.disaster_id, type="drill.clock", minute=minute,
-                           virtual_time=when.isoformat())
-        session.commit()
+        with unit_of_work(session):
+            record_drill_event(session, disaster_id=self.disaster_id, type="drill.clock", minute=minute,
+                               virtual_time=when.isoformat())
 
     def run(self) -> DrillRun:
         """Run the whole scenario; returns the drill id. Domain errors of single steps are recorded."""
@@ -173,9 +175,9 @@ class DrillRunner:
             self._tick(session, end)
             assert self.run_info is not None
             self.run_info.minutes = end
-            record_drill_event(session, disaster_id=self.disaster_id, type="drill.finished", minute=end,
-                               failures=self.run_info.failures, pending_steps=len(self.queue))
-            session.commit()
+            with unit_of_work(session):
+                record_drill_event(session, disaster_id=self.disaster_id, type="drill.finished", minute=end,
+                                   failures=self.run_info.failures, pending_steps=len(self.queue))
         return self.run_info
 
     def _start(self, session: Session) -> None:
@@ -188,13 +190,13 @@ class DrillRunner:
         assert disaster.id is not None and disaster.mode == DRILL_MODE
         self.disaster_id = disaster.id
         self.run_info = DrillRun(drill_id=disaster.id, scenario_id=scenario.id, minutes=0)
-        record_drill_event(
-            session, disaster_id=disaster.id, type="drill.started", minute=0.0,
-            scenario_id=scenario.id, title=scenario.title, seed=scenario.seed, scenario_sha256=self.source_hash,
-            speed="instant" if self.clock.instant else self.clock.speed, start=scenario.start.isoformat(),
-            duration_minutes=scenario.duration_delta().total_seconds() / 60.0, played=sorted(self.played),
-            request_timeout_hours=current_agreement().request_timeout_hours)
-        session.commit()
+        with unit_of_work(session):
+            record_drill_event(
+                session, disaster_id=disaster.id, type="drill.started", minute=0.0,
+                scenario_id=scenario.id, title=scenario.title, seed=scenario.seed,
+                scenario_sha256=self.source_hash, speed="instant" if self.clock.instant else self.clock.speed,
+                start=scenario.start.isoformat(), duration_minutes=scenario.duration_delta().total_seconds() / 60.0,
+                played=sorted(self.played), request_timeout_hours=current_agreement().request_timeout_hours)
 
     # --- steps ------------------------------------------------------------------------------------
 
@@ -207,13 +209,13 @@ class DrillRunner:
             elif step.kind == "progress":
                 self._progress(session, step.minute, *step.data)
         except DomainError as error:
-            session.rollback()
             assert self.run_info is not None
             what = f"{step.kind} at minute {step.minute}: {error.message_en}"
             self.run_info.failures.append(what)
-            record_drill_event(session, disaster_id=self.disaster_id, type="drill.step_failed", minute=step.minute,
-                               step=step.kind, message_en=error.message_en, message_ja=error.message_ja)
-            session.commit()
+            with unit_of_work(session):
+                record_drill_event(session, disaster_id=self.disaster_id, type="drill.step_failed",
+                                   minute=step.minute, step=step.kind, message_en=error.message_en,
+                                   message_ja=error.message_ja)
 
     def _disaster(self, session: Session) -> Disaster:
         disaster = session.get(Disaster, self.disaster_id, populate_existing=True)
@@ -223,9 +225,9 @@ class DrillRunner:
     def _inject(self, session: Session, minute: float, index: int, inject: Any) -> None:
         assert self.run_info is not None
         self.run_info.injects += 1
-        record_drill_event(session, disaster_id=self.disaster_id, type="drill.inject", minute=minute, index=index,
-                           inject=inject.model_dump(mode="json"))
-        session.commit()
+        with unit_of_work(session):
+            record_drill_event(session, disaster_id=self.disaster_id, type="drill.inject", minute=minute,
+                               index=index, inject=inject.model_dump(mode="json"))
         if isinstance(inject, NeedInject):
             need = create_need(session, disaster_id=self.disaster_id, actor=self._user(session, inject.requester),
                                data=NeedCreate(requester_id=inject.requester, kind=inject.kind,
@@ -254,7 +256,6 @@ class DrillRunner:
             waiting = session.exec(select(Dispatch).where(
                 Dispatch.disaster_id == self.disaster_id, Dispatch.supplier_id == inject.association,
                 Dispatch.state == "requested").order_by(col(Dispatch.id))).all()
-            session.commit()  # end the read: on SQLite any open transaction holds the write lock
             for dispatch in waiting:
                 transition_dispatch(session, dispatch_id=dispatch.id or 0, action="decline",
                                     actor=self._user(session, inject.association), reason=marked(inject.reason))
@@ -277,7 +278,6 @@ class DrillRunner:
 
     def _answer(self, session: Session, minute: float, dispatch_id: int, accept: bool) -> None:
         dispatch = session.get(Dispatch, dispatch_id, populate_existing=True)
-        session.commit()
         if dispatch is None or dispatch.state != "requested" or self._human_or_silent(dispatch.supplier_id):
             return
         supplier = self._user(session, dispatch.supplier_id)
@@ -296,7 +296,6 @@ class DrillRunner:
     def _progress(self, session: Session, minute: float, dispatch_id: int, action: str) -> None:
         dispatch = session.get(Dispatch, dispatch_id, populate_existing=True)
         need = session.get(Need, dispatch.need_id) if dispatch else None
-        session.commit()
         if dispatch is None or need is None or self._human_or_silent(dispatch.supplier_id):
             return
         expected = {"depart": "accepted", "arrive": "en_route", "complete": "on_site"}[action]
@@ -325,7 +324,6 @@ class DrillRunner:
                               .order_by(col(Offer.id))).all()
         dispatches = session.exec(select(Dispatch).where(Dispatch.disaster_id == self.disaster_id)
                                   .order_by(col(Dispatch.id))).all()
-        session.commit()
         timeout = current_agreement().request_timeout_hours * 60
         for dispatch in dispatches:
             asked = self.request_minute.get(dispatch.id or 0)
@@ -334,7 +332,6 @@ class DrillRunner:
         dispatches = session.exec(select(Dispatch).where(Dispatch.disaster_id == self.disaster_id)
                                   .order_by(col(Dispatch.id))).all()
         people = needs_people(session, needs)  # "proposed": everyone asked for or sent, withdrawn ones aside
-        session.commit()
         taken = {need_id: counts.proposed for need_id, counts in people.items()}
         busy: dict[str, int] = {}
         refused = set(self.given_up)
@@ -416,7 +413,6 @@ class DrillRunner:
             for action in ("approve", "request"):
                 dispatch = transition_dispatch(session, dispatch_id=dispatch.id or 0, action=action, actor=deciding)
         except DomainError as error:
-            session.rollback()
             assert self.run_info is not None
             self.run_info.failures.append(f"plan at minute {minute}: {error.message_en}")
             self.given_up.add((need.id or 0, supplier))
@@ -435,11 +431,9 @@ class DrillRunner:
         approver = self._approver(session, disaster, dispatch.requester_id, dispatch.stage)
         if approver is None:
             return
-        try:
+        with contextlib.suppress(DomainError):  # answered or withdrawn meanwhile: nothing to cancel
             transition_dispatch(session, dispatch_id=dispatch.id or 0, action="cancel", actor=approver,
                                 reason=marked("回答期限切れ / no answer within the agreement's timeout"))
-        except DomainError:
-            session.rollback()
         self.given_up.add((dispatch.need_id, dispatch.supplier_id))
 
 

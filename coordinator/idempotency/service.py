@@ -21,6 +21,7 @@ from sqlalchemy import delete, event, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from coordinator.db import writes
 from coordinator.errors import Conflict, Invalid
 from coordinator.events.models import utcnow
 from coordinator.idempotency.models import IdempotencyRecord
@@ -145,6 +146,7 @@ def _claim_in_the_same_transaction(session: Session) -> None:
     claim.written = True
 
 
+@writes
 def store_answer(session: Session, claim: Claim, *, status: int, content_type: str | None,
                  location: str | None, body: bytes) -> None:
     """Keep the answer: on the row the change's transaction wrote, or (no event was recorded) a new row."""

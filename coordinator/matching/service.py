@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from agreements import Capability
 from coordinator.auth.models import User
+from coordinator.db import writes
 from coordinator.disasters.models import Disaster
 from coordinator.disasters.reference import current_agreement
 from coordinator.disasters.service import get_disaster, get_open_disaster
@@ -69,18 +70,16 @@ def _solve(inputs: PlanInputs, *, agreement: Any, disaster: Disaster) -> Plan:
 
 def make_plan(session: Session, *, disaster_id: int, actor: User, agreement: Any | None = None) -> PlanResult:
     """Dry run: the plan for the disaster's current state, as this actor would commit it (nothing written)."""
-    try:
-        disaster = get_disaster(session, disaster_id=disaster_id, actor=actor)
-        policy.ensure_can_plan(actor, disaster)
-        agreement = agreement or current_agreement()
-        scope = policy.plan_scope(actor, disaster)
-        inputs = gather_inputs(session, disaster=disaster, agreement=agreement, scope=scope)
-        plan = _solve(inputs, agreement=agreement, disaster=disaster)
-        return PlanResult(plan_public(disaster, agreement, inputs, plan, scope, committed=False, actor=actor))
-    finally:
-        session.rollback()  # end the read transaction at once (on SQLite it holds the write lock)
+    disaster = get_disaster(session, disaster_id=disaster_id, actor=actor)
+    policy.ensure_can_plan(actor, disaster)
+    agreement = agreement or current_agreement()
+    scope = policy.plan_scope(actor, disaster)
+    inputs = gather_inputs(session, disaster=disaster, agreement=agreement, scope=scope)
+    plan = _solve(inputs, agreement=agreement, disaster=disaster)
+    return PlanResult(plan_public(disaster, agreement, inputs, plan, scope, committed=False, actor=actor))
 
 
+@writes
 def commit_plan(session: Session, *, disaster_id: int, actor: User, agreement: Any | None = None,
                 now: datetime | None = None, via: str = "api", version: str | None = None,
                 selection: list[str] | None = None) -> PlanResult:
@@ -91,12 +90,8 @@ def commit_plan(session: Session, *, disaster_id: int, actor: User, agreement: A
     Commits of one disaster run one at a time (the disaster row is locked). `version` (the dry run's):
     Conflict when the state changed since. `selection` (proposal keys, needs `version`): commit only those,
     cancelling only the proposed dispatches they replace."""
-    try:
-        return _commit(session, disaster_id=disaster_id, actor=actor, agreement=agreement, now=now, via=via,
-                       version=version, selection=selection)
-    except BaseException:
-        session.rollback()
-        raise
+    return _commit(session, disaster_id=disaster_id, actor=actor, agreement=agreement, now=now, via=via,
+                   version=version, selection=selection)
 
 
 def _commit(session: Session, *, disaster_id: int, actor: User, agreement: Any | None, now: datetime | None,
@@ -151,10 +146,6 @@ def _commit(session: Session, *, disaster_id: int, actor: User, agreement: Any |
                               "recommend_open_cross_block": public.recommend_open_cross_block,
                               "cross_block_open": disaster.cross_block_open,
                               "unmet": [u.model_dump(mode="json") for u in public.unmet]})
-    session.flush()
-    for dispatch in [*created, *cancelled]:
-        session.expunge(dispatch)
-    session.commit()
     return PlanResult(public, created)
 
 
@@ -179,6 +170,7 @@ def _chosen(proposals: list[PlanProposal], selection: list[str] | None) -> list[
     return wanted
 
 
+@writes
 def release_declined(session: Session, *, disaster_id: int, dispatch_id: int, actor: User, reason: str,
                      agreement: Any | None = None, via: str = "api") -> DeclinedPairPublic:
     """Put a declined (need, supporter) pair back into plans, with the reason (audited)."""
@@ -186,6 +178,4 @@ def release_declined(session: Session, *, disaster_id: int, dispatch_id: int, ac
     pair = release_pair(session, disaster_id=disaster_id, dispatch_id=dispatch_id, actor=actor, reason=reason,
                         agreement=agreement, via=via)
     need = session.get(Need, pair.dispatch.need_id)
-    public = declined_public(pair, Labels(agreement), need, can_release=False)
-    session.rollback()  # end the read transaction
-    return public
+    return declined_public(pair, Labels(agreement), need, can_release=False)

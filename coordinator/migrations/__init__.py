@@ -9,9 +9,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from coordinator.db import make_engine
+from coordinator.db import make_engine, write_connection
 from coordinator.settings import get_settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent
@@ -37,12 +38,18 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
+# Key of the PostgreSQL advisory lock that serialises upgrades (any constant bigint; "ouen" in ASCII).
+UPGRADE_LOCK_KEY = 0x6F75656E
+
+
 def upgrade_engine(engine: Engine, revision: str = "head") -> None:
-    """Upgrade the database behind this engine to `revision`, in one transaction."""
+    """Upgrade the database behind this engine to `revision`, in one transaction that first takes the
+    database's write lock (SQLite: BEGIN IMMEDIATE; PostgreSQL: a transaction-scoped advisory lock), so
+    two processes upgrading at once apply the migrations one after the other, never half each."""
     config = alembic_config()
-    # One transaction: on SQLite the engine's BEGIN IMMEDIATE takes the write lock up front, so two
-    # processes starting at once apply the migrations one after the other, never half each.
-    with engine.begin() as connection:
+    with write_connection(engine) as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK_KEY})
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from coordinator.db import make_engine
+from coordinator.db import make_engine, write_connection
 from coordinator.models import metadata
 from coordinator.settings import get_settings
 
@@ -21,6 +21,6 @@ if connection is not None:
     _run(connection)
 else:  # the alembic command line, pointed at this directory: use the configured database
     engine = make_engine(get_settings().database_url)
-    with engine.begin() as own_connection:
+    with write_connection(engine) as own_connection:
         _run(own_connection)
     engine.dispose()

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 from agreements import AgreementError
 from coordinator.auth.models import User
 from coordinator.contacts import service as contacts
+from coordinator.db import writes
 from coordinator.disasters.models import Disaster
 from coordinator.disasters.reference import block_of, current_agreement, municipality_or_none
 from coordinator.disasters.service import get_disaster, get_open_disaster
@@ -166,6 +167,7 @@ def _ja_date(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
+@writes
 def create_need(session: Session, *, disaster_id: int, data: NeedCreate, actor: User) -> Need:
     """Register a need for an affected association (by its staff, or on its behalf)."""
     disaster = get_open_disaster(session, disaster_id)
@@ -184,8 +186,6 @@ def create_need(session: Session, *, disaster_id: int, data: NeedCreate, actor: 
     if site is not None:
         contacts.set_site_contact(session, need.id, site)
     _record(session, disaster, need, "need.created", actor)
-    session.commit()
-    session.refresh(need)
     return need
 
 
@@ -238,6 +238,7 @@ def _jsonable(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 
+@writes
 def amend_need(session: Session, *, need_id: int, data: NeedUpdate, actor: User) -> Need:
     """Change some fields of an open need; the old and new values are kept in need_revision."""
     need = _load(session, need_id, lock=True)
@@ -265,11 +266,10 @@ def amend_need(session: Session, *, need_id: int, data: NeedUpdate, actor: User)
     _revise(session, need, changes, actor, on_behalf)
     _apply_fulfilment(session, need)
     _record(session, disaster, need, "need.amended", actor)
-    session.commit()
-    session.refresh(need)
     return need
 
 
+@writes
 def cancel_need(session: Session, *, need_id: int, actor: User, version: int | None = None,
                 reason: str | None = None) -> Need:
     """Cancel an open need (kept, with its history and the reason given)."""
@@ -286,8 +286,6 @@ def cancel_need(session: Session, *, need_id: int, actor: User, version: int | N
         changes["reason"] = need.cancel_reason
     _revise(session, need, changes, actor, on_behalf)
     _record(session, disaster, need, "need.cancelled", actor)
-    session.commit()
-    session.refresh(need)
     return need
 
 

@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from agreements import AgreementError
 from coordinator.auth.models import ROLE_STAFF, User
+from coordinator.db import writes
 from coordinator.disasters.models import Disaster
 from coordinator.disasters.policy import Capacity
 from coordinator.disasters.reference import association_or_none, current_agreement
@@ -115,11 +116,10 @@ def _insert_offer(session: Session, disaster: Disaster, actor: User, *, associat
     # recorded people in its name (the event names it, so its staff see it live and are notified).
     _record(session, disaster, offer, "offer.recorded_on_behalf" if on_behalf else "offer.created", actor,
             capacity)
-    session.commit()
-    session.refresh(offer)
     return offer
 
 
+@writes
 def create_offer(session: Session, *, disaster_id: int, data: OfferCreate, actor: User) -> Offer:
     """Offer people for a disaster, by staff of an association outside the affected area."""
     disaster = get_open_disaster(session, disaster_id)
@@ -151,6 +151,7 @@ def _check_need(session: Session, disaster: Disaster, association_id: str, need_
                        "協定上、このニーズにはまだ応援を申し出られません（他ブロックはブロック間支援の開始後）")
 
 
+@writes
 def prefill_offer(session: Session, *, disaster_id: int, data: OfferPrefill, actor: User) -> Offer:
     """Create an offer from the association's standing capacity (languages, kinds, summed headcount)."""
     disaster = get_open_disaster(session, disaster_id)
@@ -198,6 +199,7 @@ def _changeable(session: Session, offer_id: int, actor: User,
     return offer, disaster, capacity
 
 
+@writes
 def amend_offer(session: Session, *, offer_id: int, data: OfferUpdate, actor: User) -> Offer:
     """Change some fields of an active offer."""
     offer, disaster, capacity = _changeable(session, offer_id, actor, data.version)
@@ -223,11 +225,10 @@ def amend_offer(session: Session, *, offer_id: int, data: OfferUpdate, actor: Us
     offer.updated_at = utcnow()
     session.add(offer)
     _record(session, disaster, offer, "offer.amended", actor, capacity)
-    session.commit()
-    session.refresh(offer)
     return offer
 
 
+@writes
 def withdraw_offer(session: Session, *, offer_id: int, actor: User, version: int | None = None,
                    reason: str | None = None) -> Offer:
     """Withdraw an active offer (with the reason given)."""
@@ -238,8 +239,6 @@ def withdraw_offer(session: Session, *, offer_id: int, actor: User, version: int
     offer.updated_at = utcnow()
     session.add(offer)
     _record(session, disaster, offer, "offer.withdrawn", actor, capacity)
-    session.commit()
-    session.refresh(offer)
     return offer
 
 
@@ -293,6 +292,7 @@ def list_standing_capacity(session: Session, *, actor: User,
     return [r for r in rows if policy.can_read_capacity(actor, r.association_id)]
 
 
+@writes
 def add_standing_capacity(session: Session, *, data: StandingCapacityCreate, actor: User) -> StandingCapacity:
     """Register people the actor's association could send, for one language."""
     association_id = policy.offering_association(actor, data.association_id)
@@ -305,8 +305,6 @@ def add_standing_capacity(session: Session, *, data: StandingCapacityCreate, act
     session.add(row)
     session.flush()
     _record_capacity(session, row, "standing_capacity.added", actor)
-    session.commit()
-    session.refresh(row)
     return row
 
 
@@ -318,6 +316,7 @@ def _load_capacity(session: Session, row_id: int) -> StandingCapacity:
     return row
 
 
+@writes
 def update_standing_capacity(session: Session, *, row_id: int, data: StandingCapacityUpdate,
                              actor: User) -> StandingCapacity:
     """Change a standing-capacity row of the actor's association."""
@@ -344,15 +343,13 @@ def update_standing_capacity(session: Session, *, row_id: int, data: StandingCap
     row.updated_at = utcnow()
     session.add(row)
     _record_capacity(session, row, "standing_capacity.updated", actor)
-    session.commit()
-    session.refresh(row)
     return row
 
 
+@writes
 def delete_standing_capacity(session: Session, *, row_id: int, actor: User) -> None:
     """Remove a standing-capacity row of the actor's association."""
     row = _load_capacity(session, row_id)
     policy.ensure_can_change(actor, row.association_id)
     _record_capacity(session, row, "standing_capacity.removed", actor)
     session.delete(row)
-    session.commit()

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Date, DateTime, LargeBinary, MetaData, Table, TypeDecorator, insert, select, text
 from sqlalchemy.engine import Engine
 
+from coordinator.db import write_connection
 from coordinator.errors import Invalid
 from coordinator.migrations import current_revision
 
@@ -199,7 +200,7 @@ def _restore_json(engine: Engine, dump: dict[str, Any]) -> str:
                       f"バックアップのリビジョン {dump.get('revision')} とデータベースの {revision} が違います",
                       field="revision")
     tables: list[Table] = _metadata().sorted_tables
-    with engine.begin() as connection:
+    with write_connection(engine) as connection:
         for table in reversed(tables):
             connection.execute(table.delete())
         for table in tables:

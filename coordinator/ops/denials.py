@@ -16,7 +16,7 @@ from coordinator.auth.addresses import client_address
 from coordinator.auth.models import User
 from coordinator.auth.service import authenticate_token
 from coordinator.auth.sessions import user_for_cookie
-from coordinator.db import engine_of
+from coordinator.db import engine_of, unit_of_work
 from coordinator.errors import DomainError, Forbidden, Unauthenticated
 from coordinator.events.service import record_event
 from coordinator.ops.context import current_request_id
@@ -60,7 +60,7 @@ def credential_kind(connection: HTTPConnection, cookie_name: str) -> str:
 def write_denial(engine: Engine, connection: HTTPConnection, denial: Denial, cookie_name: str) -> None:
     """Record the auth.denied event (blocking; call from a worker thread). Never raises."""
     try:
-        with Session(engine, expire_on_commit=False) as session:
+        with Session(engine, expire_on_commit=False) as session, unit_of_work(session):
             actor = _actor(session, connection, cookie_name)
             record_event(session, type="auth.denied", entity="request",
                          entity_id=current_request_id() or "unknown",
@@ -69,7 +69,6 @@ def write_denial(engine: Engine, connection: HTTPConnection, denial: Denial, coo
                          payload={"method": denial.method, "path": denial.path, "status": denial.status,
                                   "reason": denial.reason, "message": denial.message, "field": denial.field,
                                   "credential": denial.credential, "client_ip": denial.client_ip})
-            session.commit()
     except Exception:  # the denial stands even when the audit cannot be written (database down)
         log.warning("could not record auth.denied for %s %s", denial.method, denial.path, exc_info=True)
 

@@ -59,6 +59,4 @@ def todo_for(session: Session, *, actor: User, now: datetime | None = None) -> T
     items.sort(key=_order)
     acting = [ActingAs(**entry) for disaster in context.disasters
               for entry in disaster_policy.acting_as(actor, disaster)]
-    if session.in_transaction():
-        session.commit()  # end the read (SQLite: every transaction holds the write lock)
     return TodoList(count=sum(item.count for item in items), acting_as=acting, items=items)

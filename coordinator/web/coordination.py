@@ -31,7 +31,6 @@ from coordinator.web.router import (
     TODO_PATH,
     _association_names,
     _disaster_or_error,
-    _end_read,
     _has_route,
     _login_redirect,
     _map,
@@ -151,7 +150,6 @@ def plan_page(disaster_id: int, request: Request, session: SessionDep, user: Opt
     if isinstance(disaster, HTMLResponse):
         return disaster
     picture = disaster_picture(session, disaster_id=disaster_id, actor=user)
-    _end_read(session)
     t = Translator(language_of(request))
     view = _map(request)
     needs = {n["id"]: {k: n[k] for k in ("place_name", "start", "end", "days", "notes", "remote", "headcount")}
@@ -199,7 +197,6 @@ def render_home(request: Request, session: Session, user: User, *, title_key: st
     live = list_disasters(session, actor=user, mode="live", status="open")
     drills = list_disasters(session, actor=user, mode="drill")[:RECENT_DRILLS]
     capacity = list_standing_capacity(session, actor=user)
-    _end_read(session)
     t = Translator(language_of(request))
     view = _map(request)
     names = _association_names(view, t)
@@ -231,7 +228,6 @@ def timeline_json(disaster_id: int, session: SessionDep, user: OptionalUser,
     if user is None:
         return JSONResponse(UNAUTHENTICATED, status_code=401)
     rows = timeline_rows(session, disaster_id=disaster_id, actor=user, since=since, limit=limit)
-    _end_read(session)
     return JSONResponse(rows)
 
 
@@ -256,7 +252,6 @@ def sitrep_page(disaster_id: int, request: Request, session: SessionDep, user: O
     reports = list_reports(session, disaster_id=disaster_id, actor=user)
     # Contacts as far as this reader may see them (none for observers; contacts/policy.py).
     contacts = visible_contacts(session, disaster=disaster, actor=user)
-    _end_read(session)
     chosen = next((r for r in reports if r.number == report), None) if report else (reports[0] if reports else None)
     t = Translator(language_of(request))
     view = _map(request)

@@ -60,12 +60,6 @@ def _has_route(app: FastAPI, path: str) -> bool:
     return path in app.openapi().get("paths", {})  # built once, then cached by FastAPI
 
 
-def _end_read(session: Session) -> None:
-    # SQLite holds its write lock for the whole transaction (BEGIN IMMEDIATE): end reads at once.
-    if session.in_transaction():
-        session.commit()
-
-
 def _login_redirect(request: Request) -> RedirectResponse:
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse(f"/login?next={quote(here, safe='')}", status_code=303)
@@ -185,7 +179,6 @@ def dashboard_landing(request: Request, session: SessionDep, user: OptionalUser)
     if user is None:
         return _login_redirect(request)
     live = list_disasters(session, actor=user, mode="live", status="open")
-    _end_read(session)
     if live:
         return RedirectResponse(f"/disasters/{live[0].id}", status_code=303)
     from coordinator.web.coordination import render_home  # the peacetime home (imports this module)
@@ -205,7 +198,6 @@ def drills_page(request: Request, session: SessionDep, user: OptionalUser) -> Re
     if user is None:
         return _login_redirect(request)
     drills = list_disasters(session, actor=user, mode="drill")
-    _end_read(session)
     t = Translator(language_of(request))
     return render(
         request, "disasters.html", user=user, title=t("drills.title"), drills=True, disasters=drills
@@ -218,9 +210,7 @@ def _disaster_or_error(
     try:
         disaster = get_disaster(session, disaster_id=disaster_id, actor=user)
     except DomainError as error:
-        session.rollback()
         return _error_page(request, user, error)
-    _end_read(session)
     return disaster
 
 
@@ -235,7 +225,6 @@ def dashboard(disaster_id: int, request: Request, session: SessionDep, user: Opt
     # The picker lists disasters of the same mode only: a drill never shows up among live ones.
     picker = list_disasters(session, actor=user, mode=disaster.mode, status="open")
     picture = disaster_picture(session, disaster_id=disaster_id, actor=user)
-    _end_read(session)
     t = Translator(language_of(request))
     view = _map(request)
     names = _association_names(view, t)
@@ -316,7 +305,6 @@ def association_home(request: Request, session: SessionDep, user: OptionalUser) 
                if mine and not todo_served else [])
     # The count of what waits for us in the tab title from the first paint (coord.js keeps it current).
     waiting_count = todo_for(session, actor=user).count if todo_served and mine else len(waiting)
-    _end_read(session)
     title = (f"({waiting_count}) " if waiting_count else "") + t("association.title")
     return render(
         request,
@@ -371,7 +359,6 @@ def picture_json(disaster_id: int, session: SessionDep, user: OptionalUser) -> J
         }
         return JSONResponse({"error": error}, status_code=401)
     picture = disaster_picture(session, disaster_id=disaster_id, actor=user)
-    _end_read(session)
     return JSONResponse(picture)
 
 

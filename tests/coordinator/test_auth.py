@@ -24,6 +24,7 @@ from coordinator.auth.models import (
     utcnow,
 )
 from coordinator.auth.service import authenticate_token, create_token, create_user, revoke_token
+from coordinator.db import unit_of_work
 from coordinator.errors import Conflict, Invalid, NotFound
 from coordinator.events.models import Event
 from coordinator.settings import Settings
@@ -91,11 +92,10 @@ def test_cookie_is_secure_when_settings_say_so(db_url: str, engine: Engine) -> N
 def test_expired_session_is_rejected(client: TestClient, engine: Engine) -> None:
     add_password_user(engine)
     client.post("/api/v1/auth/login", json={"login": "ana@example.org", "password": PASSWORD})
-    with Session(engine) as session:
+    with Session(engine) as session, unit_of_work(session):
         row = session.exec(select(LoginSession)).one()
         row.expires_at = utcnow() - timedelta(seconds=1)
         session.add(row)
-        session.commit()
     assert client.get("/api/v1/auth/me").status_code == 401
 
 
@@ -123,10 +123,10 @@ def test_inactive_user_cannot_sign_in_or_use_tokens(client: TestClient, engine: 
     user = add_password_user(engine)
     with Session(engine, expire_on_commit=False) as session:
         _, secret = create_token(session, user_id=user.id, name="laptop")
-        row = session.get(User, user.id)
-        row.is_active = False
-        session.add(row)
-        session.commit()
+        with unit_of_work(session):
+            row = session.get(User, user.id)
+            row.is_active = False
+            session.add(row)
     assert client.post("/api/v1/auth/login", json={"login": "ana@example.org", "password": PASSWORD}
                        ).status_code == 401
     assert client.get("/api/v1/auth/me", headers=auth(secret)).status_code == 401

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from coordinator.associations.models import Association
 from coordinator.associations.service import load_associations
-from coordinator.db import make_engine
-from coordinator.migrations import current_revision, head_revision, upgrade_database
+from coordinator.db import make_engine, unit_of_work
+from coordinator.migrations import UPGRADE_LOCK_KEY, current_revision, head_revision, upgrade_database
 from coordinator.models import metadata
 from coordinator.settings import get_settings
 from tests.conftest import ROOT
@@ -80,15 +81,16 @@ def test_associations_load_idempotently_with_the_secretariat(engine: Engine) -> 
         assert ishikawa.prefecture_code == "17" and ishikawa.block == "tokai_hokuriku"
         assert ishikawa.lat is not None and ishikawa.municipality_code == "17201"
         assert load_associations(session, data_dir=data_dir) == 0
-        ishikawa.name_ja = "changed by hand"
-        session.add(ishikawa)
-        session.commit()
+        with unit_of_work(session):
+            ishikawa.name_ja = "changed by hand"
+            session.add(ishikawa)
         assert load_associations(session, data_dir=data_dir) == 1
         assert session.get(Association, "pref_ishikawa").name_ja == "石川県国際交流協会"
 
 
-def test_two_processes_migrating_one_sqlite_file_at_once_both_succeed(tmp_path: Path) -> None:
-    url = sqlite_url(tmp_path / "race.sqlite3")
+def test_two_processes_migrating_one_database_at_once_both_succeed(empty_db_url: str) -> None:
+    """SQLite: BEGIN IMMEDIATE; PostgreSQL: the upgrade's advisory lock (issue 13, item 6)."""
+    url = empty_db_url
     code = f"from coordinator.migrations import upgrade_database; print(upgrade_database({url!r}))"
     processes = [subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True) for _ in range(2)]
@@ -101,3 +103,42 @@ def test_two_processes_migrating_one_sqlite_file_at_once_both_succeed(tmp_path: 
         assert current_revision(engine) == head_revision()
     finally:
         engine.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_an_upgrade_on_postgresql_waits_for_the_advisory_lock(db_url: str) -> None:
+    """While another upgrader holds the lock, an upgrade waits (its lock request shows as not granted in
+    pg_locks) and writes nothing; once the lock is released it completes."""
+    holder = make_engine(db_url)
+    done: list[BaseException | str] = []
+    try:
+        with holder.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": UPGRADE_LOCK_KEY})
+            connection.commit()
+            worker = threading.Thread(target=lambda: done.append(_upgrade(db_url)), daemon=True)
+            worker.start()
+            waiting = 0
+            for _ in range(600):  # until the upgrade is seen waiting for the lock (or 60 s)
+                waiting = connection.execute(text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objid = :key"),
+                    {"key": UPGRADE_LOCK_KEY}).scalar_one()
+                connection.commit()
+                if waiting:
+                    break
+                worker.join(0.1)
+            assert waiting == 1 and not done, "the upgrade must wait for the advisory lock"
+            assert "alembic_version" not in table_names(db_url)
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": UPGRADE_LOCK_KEY})
+            connection.commit()
+        worker.join(120)
+        assert done == [head_revision()]
+    finally:
+        holder.dispose()
+
+
+def _upgrade(url: str) -> BaseException | str:
+    try:
+        return upgrade_database(url)
+    except BaseException as error:  # handed to the test thread
+        return error

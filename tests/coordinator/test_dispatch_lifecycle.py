@@ -23,8 +23,16 @@ def _modules() -> list[Path]:
     return sorted(p for p in (ROOT / "coordinator").rglob("*.py") if "migrations" not in p.parts)
 
 
+def _lifecycle_type(node: ast.expr) -> bool:
+    """An event type naming a dispatch state (e.g. "dispatch.cancelled"), or computed (an f-string)."""
+    if isinstance(node, ast.JoinedStr):
+        return True
+    return isinstance(node, ast.Constant) and str(node.value).removeprefix("dispatch.") in STATE_NAMES
+
+
 def _writes_dispatches(tree: ast.AST) -> list[str]:
-    """Dispatch rows built, updated or inserted, and dispatch events recorded, in one module."""
+    """Dispatch rows built, updated or inserted, and lifecycle events of dispatches recorded, in one module
+    (other events about a dispatch, such as the people it sends, belong to their own domain)."""
     found = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
@@ -34,9 +42,11 @@ def _writes_dispatches(tree: ast.AST) -> list[str]:
         if name == "Dispatch" or (name in ("update", "insert") and isinstance(first, ast.Name)
                                   and first.id == "Dispatch"):
             found.append(f"line {node.lineno}: {name}(Dispatch…)")
-        if name == "record_event" and any(k.arg == "entity" and isinstance(k.value, ast.Constant)
-                                          and k.value.value == "dispatch" for k in node.keywords):
-            found.append(f"line {node.lineno}: record_event(entity='dispatch')")
+        keywords = {k.arg: k.value for k in node.keywords}
+        entity, kind = keywords.get("entity"), keywords.get("type")
+        if (name == "record_event" and isinstance(entity, ast.Constant) and entity.value == "dispatch"
+                and kind is not None and _lifecycle_type(kind)):
+            found.append(f"line {node.lineno}: record_event(entity='dispatch', type=…state)")
     return found
 
 

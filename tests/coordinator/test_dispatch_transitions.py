@@ -9,6 +9,7 @@ import pytest
 from coordinator.dispatches.transitions import (
     ACCEPTED_STATES,
     ARRIVED_STATES,
+    ASKED_STATES,
     COMMITTED_STATES,
     DONE_STATES,
     OPEN_STATES,
@@ -104,6 +105,7 @@ def test_state_sets_have_one_meaning_each() -> None:
     assert {S.proposed, S.approved, S.requested} == PENDING_STATES
     assert {S.accepted, S.en_route, S.on_site} == COMMITTED_STATES  # completed people are back home
     assert COMMITTED_STATES | {S.completed} == ACCEPTED_STATES  # they still cover the need
+    assert {S.requested} | ACCEPTED_STATES == ASKED_STATES  # asked, and not declined or withdrawn
     assert {S.on_site, S.completed} == ARRIVED_STATES and {S.completed} == DONE_STATES
     # Open means "the table still lets it move on" (cancel at least); the others are final (a completed
     # dispatch's report may only be taken back, within the undo window).
