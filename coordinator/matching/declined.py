@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from coordinator.auth.models import User, as_utc
+from coordinator.db import writes
 from coordinator.disasters.models import Disaster
 from coordinator.disasters.service import get_disaster
 from coordinator.dispatches import policy as dispatch_policy
@@ -83,6 +84,7 @@ def declined_pairs(session: Session, disaster: Disaster, dispatches: Iterable[Di
     return pairs
 
 
+@writes
 def release_pair(session: Session, *, disaster_id: int, dispatch_id: int, actor: User, reason: str,
                  agreement: Any, via: str = "api") -> DeclinedPair:
     """Put a declined pair back into plans: refused unless the dispatch is the pair's latest decline and

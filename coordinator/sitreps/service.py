@@ -8,6 +8,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from coordinator.auth.models import User
+from coordinator.db import writes
 from coordinator.disasters.models import Disaster
 from coordinator.disasters.reference import all_association_ids, association_or_none, current_agreement
 from coordinator.disasters.service import get_disaster
@@ -62,6 +63,7 @@ def _record(session: Session, report: SituationReport, type: str, actor: User) -
                  actor_association_id=actor.association_id, associations=all_association_ids(), payload=payload)
 
 
+@writes
 def issue_report(session: Session, *, disaster_id: int, data: SituationReportCreate, actor: User) -> SituationReport:
     """A new report numbered after the last one (第N報), with its first summary, in one transaction."""
     summary = _summary(data.summary)
@@ -82,8 +84,6 @@ def issue_report(session: Session, *, disaster_id: int, data: SituationReportCre
     session.add(SituationReportRevision(report_id=report.id or 0, version=1, summary=summary, by_user_id=actor.id,
                                         at=now))
     _record(session, report, "sitrep.issued", actor)
-    session.commit()
-    session.refresh(report)
     return report
 
 
@@ -95,6 +95,7 @@ def _load(session: Session, report_id: int, *, lock: bool = False) -> SituationR
     return report
 
 
+@writes
 def amend_report(session: Session, *, report_id: int, data: SituationReportUpdate, actor: User) -> SituationReport:
     """Correct a report's summary: a new version, the old one kept; a stale `version` is a 409."""
     summary = _summary(data.summary)
@@ -115,8 +116,6 @@ def amend_report(session: Session, *, report_id: int, data: SituationReportUpdat
     session.add(SituationReportRevision(report_id=report.id or 0, version=report.version, summary=summary,
                                         by_user_id=actor.id, at=report.updated_at))
     _record(session, report, "sitrep.amended", actor)
-    session.commit()
-    session.refresh(report)
     return report
 
 
