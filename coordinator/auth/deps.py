@@ -36,11 +36,23 @@ def optional_user(connection: HTTPConnection, session: SessionDep) -> User | Non
             raise _unauthenticated("Authorization must be 'Bearer <token>'",
                                    "Authorization ヘッダーは 'Bearer <トークン>' の形式です")
         user = authenticate_token(session, secret.strip())
+        _release_connection(session)
         if user is None:
             raise _unauthenticated("Invalid or revoked API token", "APIトークンが無効か失効しています")
         return user
     cookie = connection.cookies.get(settings_of(connection).session_cookie_name)
-    return user_for_cookie(session, cookie) if cookie else None
+    user = user_for_cookie(session, cookie) if cookie else None
+    _release_connection(session)
+    return user
+
+
+def _release_connection(session: SessionDep) -> None:
+    # FastAPI runs this dependency and the endpoint in different worker threads. A transaction left open
+    # holds its pooled connection across that hop: under a spike (tests/e2e/test_spike.py) every connection
+    # was held by a request waiting for a worker thread, and every worker waited for a connection. Ending
+    # the read gives the connection back; the user stays loaded (expire_on_commit=False).
+    if session.in_transaction():
+        session.commit()
 
 
 OptionalUser = Annotated[User | None, Depends(optional_user)]

@@ -30,6 +30,7 @@ from coordinator.disasters.models import Disaster
 from coordinator.disasters.reference import association_or_none
 from coordinator.disasters.service import get_disaster
 from coordinator.dispatches.models import Dispatch
+from coordinator.dispatches.transitions import WITHDRAWN_STATES
 from coordinator.errors import Conflict, NotFound, invalid_fields, problem
 from coordinator.events.models import utcnow
 from coordinator.events.service import record_event
@@ -184,7 +185,7 @@ def replace_dispatch_people(session: Session, *, dispatch_id: int, data: PeopleI
     if dispatch is None:
         raise NotFound(f"No dispatch {dispatch_id}", "その派遣は見つかりません", field="dispatch_id")
     policy.ensure_can_set_people(actor, dispatch.supplier_id)
-    if dispatch.state in ("declined", "cancelled"):
+    if dispatch.state in WITHDRAWN_STATES:
         raise Conflict(f"The dispatch is {dispatch.state}: nobody is sent",
                        "この派遣は辞退または取り消されたため、派遣する人は登録できません", field="state",
                        details={"current_state": dispatch.state})

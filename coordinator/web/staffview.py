@@ -12,9 +12,13 @@ from sqlmodel import Session, col, select
 from coordinator.auth.models import ROLE_STAFF, User
 from coordinator.disasters import policy as disaster_policy
 from coordinator.disasters.reference import current_agreement
+from coordinator.dispatches.transitions import COMMITTED_STATES, DispatchState
 from coordinator.events.models import utcnow
 from coordinator.needs.models import Need
 from coordinator.web.decisions import iso, place_name
+
+# The supporter's part is open: an answer (requested) or progress (accepted, en route, on site).
+WAITING_ON_SUPPLIER = COMMITTED_STATES | {DispatchState.requested}
 
 
 def request_details(session: Session, dispatch: Any, need: Need | None, *, actor: User | None = None,
@@ -79,7 +83,7 @@ def waiting_requests(session: Session, *, actor: User, disasters: list[Any], nam
     rows: list[dict[str, Any]] = []
     for disaster in disasters:
         for d in list_dispatches(session, disaster_id=disaster.id, actor=actor, supplier_id=actor.association_id):
-            if d.state not in ("requested", "accepted", "en_route", "on_site"):
+            if d.state not in WAITING_ON_SUPPLIER:
                 continue
             deadline = (d.requested_at + timedelta(hours=agreement.request_timeout_hours)
                         if d.state == "requested" and d.requested_at else None)

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Callable
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -36,6 +37,17 @@ def test_a_plan_committed_from_the_command_line_reaches_the_dashboard_through_no
                                 "area": {"prefectures": ["17"]}}, timeout=30)
     assert declared.status_code == 201, declared.text
     disaster_id = declared.json()["id"]
+    # Something for the plan to propose (a commit that changes nothing writes no event).
+    for association, path, body in (
+            ("pref_ishikawa", "needs", {"requester_id": "pref_ishikawa", "kind": "translation", "language": "en",
+                                        "headcount": 1, "start": date.today().isoformat()}),
+            ("pref_toyama", "offers", {"languages": ["en"], "kinds": ["translation"], "headcount": 1,
+                                       "available_from": date.today().isoformat(),
+                                       "available_until": (date.today() + timedelta(days=30)).isoformat()})):
+        _, staff = make_user("staff", association)
+        made = httpx.post(f"{server.base_url}/api/v1/disasters/{disaster_id}/{path}", json=body, timeout=30,
+                          headers={"Authorization": f"Bearer {staff}"})
+        assert made.status_code == 201, made.text
     env = {**os.environ, **settings, "OUEN_DATABASE_URL": db_url,
            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
 
