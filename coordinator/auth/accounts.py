@@ -24,6 +24,7 @@ from coordinator.auth.service import (
     list_tokens,
     revoke_token,
 )
+from coordinator.db import writes
 from coordinator.errors import Conflict, Invalid, NotFound, Unauthenticated
 from coordinator.events.service import record_event
 
@@ -130,6 +131,7 @@ def withdraw_token(session: Session, *, token_id: int, actor: User | None) -> Ap
     return revoke_token(session, token_id=token_id, actor=actor)
 
 
+@writes
 def set_active(session: Session, *, user_id: int, active: bool, actor: User | None) -> User:
     """Disable (sign-in, tokens and sockets stop; its web sessions are revoked) or enable an account."""
     _authorise(actor)
@@ -151,6 +153,7 @@ def set_active(session: Session, *, user_id: int, active: bool, actor: User | No
     return user
 
 
+@writes
 def reset_password(session: Session, *, user_id: int, actor: User | None) -> tuple[User, str]:
     """Give the user a new generated password (shown once) and revoke their web sessions."""
     _authorise(actor)
@@ -165,6 +168,7 @@ def reset_password(session: Session, *, user_id: int, actor: User | None) -> tup
     return user, password
 
 
+@writes
 def change_own_password(session: Session, *, user: User, current_password: str, new_password_: str,
                         keep_session: str | None) -> User:
     """The user changes their own password; their other web sessions are revoked (this one stays)."""
@@ -187,6 +191,7 @@ def change_own_password(session: Session, *, user: User, current_password: str, 
     return fresh
 
 
+@writes
 def set_role(session: Session, *, user_id: int, role: str, association_id: str | None,
              actor: User | None) -> User:
     """Change a user's role (and association): what they may do changes at once; live sockets reconnect."""
@@ -224,6 +229,7 @@ def list_sessions(session: Session, *, user_id: int | None = None, open_only: bo
     return list(session.exec(query.order_by(col(LoginSession.created_at).desc())))
 
 
+@writes
 def revoke_session(session: Session, *, session_id: str, actor: User | None,
                    own_only: bool = False) -> LoginSession:
     """Revoke one web session (idempotent); with `own_only`, only one of the actor's own."""

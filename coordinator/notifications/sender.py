@@ -27,6 +27,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
 from coordinator.auth.models import as_utc
+from coordinator.db import unit_of_work
 from coordinator.disasters.models import Disaster
 from coordinator.events.models import Event, utcnow
 from coordinator.events.service import record_event
@@ -101,7 +102,7 @@ def claim(engine: Engine, settings: Settings, *, now: datetime | None = None,
         return []
     token = secrets.token_hex(8)
     free = or_(col(OutboxMessage.claimed_until).is_(None), col(OutboxMessage.claimed_until) < now)
-    with Session(engine, expire_on_commit=False) as session:
+    with Session(engine, expire_on_commit=False) as session, unit_of_work(session):
         ids = list(session.exec(
             select(OutboxMessage.id).where(OutboxMessage.status == PENDING, col(OutboxMessage.next_attempt_at) <= now,
                                            col(OutboxMessage.channel).in_(ready), free)
@@ -211,7 +212,6 @@ def _context(engine: Engine, rows: list[OutboxMessage]) -> _Context:
         query = select(NotificationAddress).where(col(NotificationAddress.id).in_(contact_ids))
         contacts = {c.id: c for c in session.exec(query)} if contact_ids else {}
         names = Names(session)
-        session.commit()
     return _Context(events, disasters, needs, contacts, names)  # type: ignore[arg-type]
 
 
@@ -318,7 +318,6 @@ class Sender:
         with Session(self.engine) as session:
             due = session.exec(select(func.min(OutboxMessage.next_attempt_at)).where(
                 OutboxMessage.status == PENDING, col(OutboxMessage.channel).in_(ready))).one()
-            session.commit()
         return as_utc(due) if due is not None else None
 
     async def run(self, stop: asyncio.Event) -> None:

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from coordinator.associations.models import Association
 from coordinator.auth.models import User
+from coordinator.db import writes
 from coordinator.disasters.models import Disaster
 from coordinator.errors import Conflict, Invalid, NotFound
 from coordinator.events.models import Event, utcnow
@@ -48,12 +49,6 @@ from coordinator.settings import Settings
 
 MAX_LIST = 200
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
-
-
-def _end(session: Session) -> None:
-    # SQLite: every transaction holds the write lock; end reads at once.
-    if session.in_transaction():
-        session.commit()
 
 
 def _invalid(field: str, en: str, ja: str) -> Invalid:
@@ -130,11 +125,11 @@ def list_notifications(session: Session, *, actor: User, limit: int = 30,
     unread = unread_count(session, actor=actor)
     drill_open = session.exec(select(Disaster.id).where(Disaster.mode == "drill", Disaster.status == "open")
                               .limit(1)).first() is not None
-    _end(session)
     return NotificationList(unread=unread, items=items, types=sorted(NOTIFYING_TYPES),
                             watch_modes=["live", "drill"] if drill_open else ["live"])
 
 
+@writes
 def mark_read(session: Session, *, actor: User, ids: list[int], all_: bool = False) -> int:
     """Mark the caller's notifications read (the ids given, or all); returns the unread count left."""
     if not ids and not all_:
@@ -164,10 +159,10 @@ def preferences(session: Session, *, actor: User) -> PreferencesPublic:
                               essential_types=essential.get(t.id, [])) for t in TOPICS]
     user = session.get(User, actor.id)
     email = user.email if user is not None else None
-    _end(session)
     return PreferencesPublic(email=email, topics=topics)
 
 
+@writes
 def update_preferences(session: Session, *, actor: User, data: PreferencesUpdate) -> PreferencesPublic:
     """Change the caller's e-mail address and per-topic channels (one transaction)."""
     _topics([choice.topic for choice in data.topics], "topics")
@@ -209,10 +204,10 @@ def list_addresses(session: Session, *, actor: User, association_id: str) -> lis
     rows = session.exec(select(NotificationAddress).where(NotificationAddress.association_id == association_id,
                                               col(NotificationAddress.active).is_(True)).order_by(col(NotificationAddress.id)))
     out = [_address_public(c) for c in rows]
-    _end(session)
     return out
 
 
+@writes
 def add_address(session: Session, *, actor: User, association_id: str, data: AddressCreate,
                 settings: Settings) -> AddressPublic:
     """Add an address or webhook; a webhook's signing secret is in this answer only (derived, not stored)."""
@@ -251,6 +246,7 @@ def add_address(session: Session, *, actor: User, association_id: str, data: Add
     return _address_public(contact, secret)
 
 
+@writes
 def remove_address(session: Session, *, actor: User, address_id: int) -> None:
     """Stop sending to an address or webhook (kept, inactive, for the outbox's history)."""
     contact = session.get(NotificationAddress, address_id, with_for_update=True)
@@ -283,7 +279,6 @@ def list_outbox(session: Session, *, actor: User, status: str | None = DEAD, lim
     if status is not None:
         query = query.where(OutboxMessage.status == status)
     rows = [as_public(r, OutboxPublic) for r in session.exec(query.order_by(col(OutboxMessage.id).desc()).limit(limit))]
-    _end(session)
     return rows
 
 
@@ -297,7 +292,6 @@ def outbox_status(session: Session, *, settings: Settings, dead_limit: int = 20)
     dead = [as_public(r, OutboxPublic) for r in session.exec(
         select(OutboxMessage).where(OutboxMessage.status == DEAD).order_by(col(OutboxMessage.id).desc())
         .limit(dead_limit))]
-    _end(session)
     return OutboxStatus(counts=counts, oldest_pending_at=oldest, dead=dead, smtp_configured=smtp_configured(settings),
                         webhooks_configured=bool(settings.notify_signing_key.get_secret_value()),
                         drill_recipients=list(settings.notify_drill_recipients))
@@ -309,6 +303,7 @@ def status_for(session: Session, *, actor: User, settings: Settings) -> OutboxSt
     return outbox_status(session, settings=settings)
 
 
+@writes
 def retry_dead(session: Session, *, actor: User, ids: list[int] | None = None) -> int:
     """Queue dead letters again (the ids given, or every one), audited in the same transaction; how many."""
     policy.ensure_can_see_outbox(actor)

@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from coordinator.associations.models import SECRETARIAT_ID
 from coordinator.auth.models import as_utc
+from coordinator.db import unit_of_work
 from coordinator.disasters.models import Disaster
 from coordinator.disasters.reference import block_of, current_agreement
 from coordinator.dispatches.models import Dispatch
@@ -85,15 +86,20 @@ def _due_stages(session: Session, *, now: datetime, waiting: str, stages: tuple[
 def run_reminders(session: Session, *, now: datetime | None = None) -> ReminderReport:
     """One pass: flag overdue requests, then send every reminder or escalation stage that is due."""
     now = as_utc(now or utcnow())
-    report = ReminderReport(overdue=[d.id or 0 for d in mark_overdue(session, now)])
+    report = ReminderReport(overdue=[d.id or 0 for d in mark_overdue(session, now)])  # committed on its own
+    with unit_of_work(session):
+        _send_due_stages(session, now=now, report=report)
+    return report
+
+
+def _send_due_stages(session: Session, *, now: datetime, report: ReminderReport) -> None:
     rule = current_agreement().reminders
     due = [*[(REQUESTED, *item) for item in _due_stages(
                session, now=now, waiting=REQUESTED, stages=rule.request_escalations, first=2)],
            *[(APPROVED, *item) for item in _due_stages(
                session, now=now, waiting=APPROVED, stages=rule.approved_reminders, first=1)]]
     if not due:
-        session.rollback()
-        return report
+        return
     for waiting, dispatch, disaster, number, stage in due:
         told = target_of(disaster, dispatch, stage.to)
         since = dispatch.requested_at if waiting == REQUESTED else dispatch.approved_at
@@ -112,4 +118,3 @@ def run_reminders(session: Session, *, now: datetime | None = None) -> ReminderR
         session.rollback()
         log.info("reminder stages already sent by another instance; this pass sent none")
         report.stages = []
-    return report

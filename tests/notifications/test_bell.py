@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from coordinator.db import make_engine
+from coordinator.db import make_engine, unit_of_work
 from coordinator.notifications.models import OutboxMessage
 from tests.coordinator.conftest import create_user_with_token
 from tests.coordinator.test_disasters_support import need_body, offer_body
@@ -126,12 +126,11 @@ def test_the_notifications_page_sets_the_address_and_topics_and_shows_dead_lette
     try:
         _, clair = create_user_with_token(database, "secretariat", "clair")
         _api(base, clair, f"/api/v1/disasters/{accounts.live.id}/cross-block")  # tells the affected, by e-mail too
-        with Session(database) as session:  # the message given up on, for the secretariat to see
+        with Session(database) as session, unit_of_work(session):  # the message given up on, for the secretariat
             row = session.exec(select(OutboxMessage).where(OutboxMessage.address == "staff@ifie.example.jp")).one()
             dead_id = row.id
             session.execute(update(OutboxMessage).where(col(OutboxMessage.id) == dead_id)
                             .values(status="dead", attempts=8, last_error="SMTP 550 no such user"))
-            session.commit()
     finally:
         database.dispose()
     _, secretariat = new_context()
