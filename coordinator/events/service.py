@@ -34,7 +34,9 @@ def record_event(session: Session, *, type: str, entity: str, entity_id: str | i
                  acted_as: Any = None) -> Event:
     """Add an event to the session's transaction; it is published only if the transaction commits.
 
-    `acted_as` is the capacity the act was done in (a dict, or anything with `as_dict()`).
+    `acted_as` is the capacity the act was done in (a dict, or anything with `as_dict()`); when a writer
+    gives none, an event with an actor is labelled with the actor's first capacity in its disaster
+    (coordinator.disasters.policy.acted_as), so that every act says in which capacity it was done.
 
     Just before that commit, the notifications it causes are written in the same transaction (the
     outbox, coordinator/notifications/outbox.py): nobody else writes them.
@@ -45,6 +47,8 @@ def record_event(session: Session, *, type: str, entity: str, entity_id: str | i
         # "seq > n" can then never skip a row that commits later with a smaller seq.
         session.execute(text("LOCK TABLE event IN SHARE ROW EXCLUSIVE MODE"))
         session.info["event_lock"] = True
+    if acted_as is None and actor_user_id is not None:
+        acted_as = _capacity_of(session, actor_user_id, disaster_id)
     row = Event(type=type, entity=entity, entity_id=str(entity_id), disaster_id=disaster_id, mode=mode,
                 actor_user_id=actor_user_id, actor_association_id=actor_association_id,
                 associations=sorted(set(associations or [])), payload=payload or {},
@@ -58,6 +62,17 @@ def event_head(session: Session) -> int:
     """The newest event's sequence number (0 when there is none): a page that read its data after this
     subscribes with `since` and misses nothing, without reading everything again when the socket opens."""
     return int(session.scalar(select(func.max(col(Event.seq)))) or 0)
+
+
+def _capacity_of(session: Session, user_id: int, disaster_id: int | None) -> Any:
+    # Imported here: the domains import this module, and these are domain models.
+    from coordinator.auth.models import User
+    from coordinator.disasters.models import Disaster
+    from coordinator.disasters.policy import acted_as
+
+    user = session.get(User, user_id)
+    disaster = session.get(Disaster, disaster_id) if disaster_id is not None else None
+    return acted_as(user, disaster) if user is not None else None
 
 
 def events_since(session: Session, *, since: int = 0, disaster_id: int | None = None,

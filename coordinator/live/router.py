@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from fastapi import APIRouter, WebSocket
 from sqlmodel import Session
@@ -15,6 +16,7 @@ from realtime.asgi import refuse, serve_websocket
 from realtime.protocol import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, SubscriptionError
 
 router = APIRouter()
+log = logging.getLogger("ouen.live")
 
 
 def _principal(state: LiveState, credentials: tuple[str, str] | None) -> Principal | None:
@@ -37,8 +39,10 @@ _DENIALS = {CLOSE_UNAUTHENTICATED: (401, "unauthenticated"), CLOSE_FORBIDDEN: (4
 
 async def _audit_refusal(websocket: WebSocket, cookie_name: str, error: SubscriptionError,
                          reason: str | None = None) -> None:
-    """An auth.denied event for a refused websocket (never the credential itself)."""
+    """An auth.denied event for a refused websocket (never the credential itself); other refusals (a bad
+    subscribe message, an oversized one) are logged with the field."""
     if error.code not in _DENIALS:
+        log.info("live: refused a socket with %s: %s: %s", error.code, error.field, error.message_en)
         return
     status, code = _DENIALS[error.code]
     await audit_denial(websocket, Denial(

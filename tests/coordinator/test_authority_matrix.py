@@ -11,7 +11,7 @@ a fresh target, and `allowed_actions` must say the same as the server. SQLite an
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -287,3 +287,23 @@ def test_an_offer_taken_by_phone_is_marked_and_the_association_is_told(matrix: M
     no_one = {k: v for k, v in body.items() if k != "association_id"}
     assert_error(matrix.post(f"/api/v1/disasters/{disaster_id}/offers", "secretariat", no_one), 403,
                  "association_id")
+
+
+def test_acts_of_other_domains_are_labelled_with_their_capacity_too(matrix: Matrix) -> None:
+    disaster_id = matrix.open_disaster()
+    need = {"requester_id": "city_yokohama", "kind": "centre_staff", "language": "vi", "headcount": 2,
+            "start": TODAY, "days": 5, "place": "14100"}
+    assert matrix.post(f"/api/v1/disasters/{disaster_id}/needs", "staff_own", need).status_code == 201
+    assert matrix.post(f"/api/v1/disasters/{disaster_id}/needs", "coordinator_own", need).status_code == 201
+    assert matrix.post(f"/api/v1/disasters/{disaster_id}/offers", "staff_other", {
+        "languages": ["vi"], "kinds": ["centre_staff"], "headcount": 4, "available_from": TODAY,
+        "available_until": (date.today() + timedelta(days=10)).isoformat()}).status_code == 201
+    assert matrix.post(f"/api/v1/disasters/{disaster_id}/plan", "acting_secretariat", {"commit": True}
+                       ).json()["proposals"]
+    events = matrix.client.get(f"/api/v1/disasters/{disaster_id}/events", headers=matrix.headers["secretariat"]
+                               ).json()["events"]
+    needs = [e["acted_as"] for e in events if e["type"] == "need.created"]
+    assert [(c["role"], c["association_id"]) for c in needs] == [("staff", "city_yokohama"),
+                                                                ("coordinator", "pref_tochigi")]
+    committed = [e for e in events if e["type"] == "plan.committed"]
+    assert committed and committed[0]["acted_as"]["role"] == "acting_secretariat"

@@ -4,12 +4,15 @@ stays on this site (issue 12 item 6). A real uvicorn server; 1366 and 375 px; no
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 import pytest
 
+from coordinator.db import make_engine
+from tests.coordinator.conftest import create_user_with_token
 from tests.web.conftest import PASSWORD, PageProblems, screenshot, sign_in
 
 
@@ -123,3 +126,32 @@ def test_a_same_site_next_is_still_followed(web_server: tuple[str, Any], new_con
     _, page = new_context()
     sign_in(page, base, accounts.logins["secretariat"], then=quote("/drills?x=1", safe=""))
     assert page.url == f"{base}/drills?x=1"
+
+
+def test_the_dashboard_says_who_must_approve_a_coordinators_own_dispatch_and_why(
+        web_server: tuple[str, Any], live_db_url: str, new_context: Any, problems: PageProblems) -> None:
+    """Aichi coordinates Tokai-Hokuriku and supplies Ishikawa: the dispatch row names its deputy (Shizuoka)
+    or the secretariat as approvers, and why, before anyone tries (issue 12 item 2)."""
+    base, accounts = web_server
+    engine = make_engine(live_db_url)
+    try:
+        _, aichi = create_user_with_token(engine, "staff", "pref_aichi")
+        _, ishikawa = create_user_with_token(engine, "staff", "pref_ishikawa")
+    finally:
+        engine.dispose()
+    disaster = accounts.live.id
+    today = date.today().isoformat()
+    need = httpx.post(f"{base}/api/v1/disasters/{disaster}/needs", headers={"Authorization": f"Bearer {ishikawa}"},
+                      json={"requester_id": "pref_ishikawa", "kind": "centre_staff", "language": "vi",
+                            "headcount": 2, "start": today, "days": 3, "place": "17204"}).json()
+    proposed = httpx.post(f"{base}/api/v1/disasters/{disaster}/dispatches",
+                          headers={"Authorization": f"Bearer {aichi}"}, json={"need_id": need["id"], "supplier_id": "pref_aichi", "headcount": 1})
+    assert proposed.status_code == 201, proposed.text
+    _, page = new_context(width=1366)
+    sign_in(page, base, accounts.logins["secretariat"], then=f"/disasters/{disaster}")
+    row = page.locator(f"#dispatch-table tr[data-dispatch-id='{proposed.json()['id']}']")
+    row.wait_for()
+    who = row.locator("td", has_text="静岡").first
+    assert "静岡" in who.inner_text()
+    assert "自らの協会の派遣は承認できません" in (who.locator("span[title]").get_attribute("title") or "")
+    assert problems.problems == []
