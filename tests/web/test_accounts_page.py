@@ -145,7 +145,8 @@ def test_the_dashboard_says_who_must_approve_a_coordinators_own_dispatch_and_why
                       json={"requester_id": "pref_ishikawa", "kind": "centre_staff", "language": "vi",
                             "headcount": 2, "start": today, "days": 3, "place": "17204"}).json()
     proposed = httpx.post(f"{base}/api/v1/disasters/{disaster}/dispatches",
-                          headers={"Authorization": f"Bearer {aichi}"}, json={"need_id": need["id"], "supplier_id": "pref_aichi", "headcount": 1})
+                          headers={"Authorization": f"Bearer {aichi}"},
+                          json={"need_id": need["id"], "supplier_id": "pref_aichi", "headcount": 1})
     assert proposed.status_code == 201, proposed.text
     _, page = new_context(width=1366)
     sign_in(page, base, accounts.logins["secretariat"], then=f"/disasters/{disaster}")
