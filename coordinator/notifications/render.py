@@ -139,6 +139,25 @@ def render(event: Event, disaster: Disaster, *, audience: str, link: str, names:
                   "(nothing is ever accepted automatically).", where[1]])
     elif t in ("dispatch.reminded", "dispatch.escalated"):
         ja, en, lines = _reminder(t, p, supplier, requester, (what_ja, what_en), where)
+    elif t == "dispatch.cost_flagged":
+        cost = p.get("cost") or {}
+        ja = f"費用の確認：{supplier[0]}の見込み費用 {cost.get('expected_cost_yen', 0):,}円"
+        en = f"Cost to confirm: {supplier[1]} expects ¥{cost.get('expected_cost_yen', 0):,}"
+        lines = ([f"1人1日あたり {cost.get('per_person_day_yen', 0):,}円で、協定の目安"
+                  f"（{cost.get('threshold_yen_per_person_day', 0):,}円）を超えています。同意するまで費用は確定せず、"
+                  "応援者も出発しません。", where[0]],
+                 [f"That is ¥{cost.get('per_person_day_yen', 0):,} per person-day, above the agreement's "
+                  f"¥{cost.get('threshold_yen_per_person_day', 0):,}. It binds you only once you agree; nobody "
+                  "departs before.", where[1]])
+    elif t == "offer.recorded_on_behalf":
+        offerer = names.association(p.get("association_id"))
+        recorder = p.get("recorded_by") or {}
+        by = names.association(recorder.get("association_id"))
+        ja = f"代理登録：{by[0]}があなたの協会の応援の申し出（{p.get('headcount')}人）を登録しました"
+        en = f"Recorded for you: {by[1]} recorded an offer of {p.get('headcount')} people for {offerer[1]}"
+        lines = (["電話などで受けた申し出です。内容を確認し、違っていれば修正または取り下げてください。", where[0]],
+                 ["An offer taken by phone or otherwise. Please check it, and amend or withdraw it if it is wrong.",
+                  where[1]])
     else:
         ja, en, lines = _disaster(t, p, disaster, names)
     return Message(_marked(ja, drill), f"DRILL: {en}" if drill else en, tuple(lines[0]), tuple(lines[1]),

@@ -214,6 +214,16 @@ def _cross_block(event: Event, disaster: Disaster, _: Lookups) -> list[Audience]
             *[Audience("affected", a, _association_page(disaster)) for a in disaster.affected_associations]]
 
 
+def _recorded_on_behalf(event: Event, disaster: Disaster, _: Lookups) -> list[Audience]:
+    # Issue 12 item 13: an offer taken by phone is told to the association it names.
+    return [Audience("supplier", str(event.payload["association_id"]), _association_page(disaster))]
+
+
+def _cost_flagged(event: Event, disaster: Disaster, _: Lookups) -> list[Audience]:
+    # Issue 12 item 2: a cost out of proportion is told to the requester before it binds them.
+    return [_requester(disaster, event.payload)]
+
+
 def _roles_changed(event: Event, disaster: Disaster, _: Lookups) -> list[Audience]:
     changes = event.payload.get("changes") or {}
     roles = event.payload.get("acting_roles") or disaster.acting_roles
@@ -231,6 +241,8 @@ RULES: dict[str, Rule] = {
     "dispatch.on_site": Rule("progress", _progress),
     "dispatch.completed": Rule("progress", _progress),
     "dispatch.cancelled": Rule("progress", _cancelled),
+    "dispatch.cost_flagged": Rule("answers", _cost_flagged),
+    "offer.recorded_on_behalf": Rule("requests", _recorded_on_behalf),
     "dispatch.overdue": Rule("reminders", _overdue),
     "dispatch.reminded": Rule("reminders", _reminded),
     "dispatch.escalated": Rule("reminders", _reminded),
@@ -256,6 +268,7 @@ ESSENTIAL: dict[str, frozenset[str]] = {
     "dispatch.proposed": frozenset({"approver"}),
     "plan.committed": frozenset({"approver"}),
     "dispatch.declined": frozenset({"requester", "approver"}),
+    "dispatch.cost_flagged": frozenset({"requester"}),
     "dispatch.cancelled": frozenset({"supplier"}),
     "dispatch.overdue": frozenset({"supplier"}),
     "dispatch.reminded": frozenset({"approver", "escalation"}),

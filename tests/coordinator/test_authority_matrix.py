@@ -279,6 +279,10 @@ def test_an_offer_taken_by_phone_is_marked_and_the_association_is_told(matrix: M
     told = [e for e in events if e["type"] == "offer.recorded_on_behalf"]
     assert told and told[0]["payload"]["association_id"] == "pref_gunma"
     assert told[0]["acted_as"]["association_id"] == "pref_tochigi"
+    # ...and notified in its bell (and by mail or webhook, as it chose): who recorded it, how many people.
+    bell = matrix.client.get("/api/v1/notifications", headers=gunma).json()["items"]
+    notice = next(i for i in bell if i["event_seq"] == told[0]["seq"])
+    assert "代理登録" in notice["title_ja"] and "3人" in notice["title_ja"] and notice["title_en"]
     # Gunma's own staff may change it afterwards; Tokai's coordinator may not touch it.
     assert matrix.client.patch(f"/api/v1/offers/{offer['id']}", json={"headcount": 2}, headers=gunma).status_code == 200
     assert_error(matrix.client.patch(f"/api/v1/offers/{offer['id']}", json={"headcount": 1},

@@ -151,6 +151,8 @@ def test_a_disproportionate_cost_asks_for_confirmation_then_waits_for_the_reques
     events = world.client.get(f"/api/v1/disasters/{world.id}/events", headers=world.requester).json()["events"]
     flagged = [e for e in events if e["type"] == "dispatch.cost_flagged"]
     assert flagged and flagged[0]["payload"]["cost"]["expected_cost_yen"] == 999_999_999
+    bell = world.client.get("/api/v1/notifications", headers=world.requester).json()["items"]
+    assert [i for i in bell if i["event_seq"] == flagged[0]["seq"] and "費用の確認" in i["title_ja"]]
     items = world.client.get("/api/v1/todo", headers=world.requester).json()["items"]
     assert [i for i in items if i["kind"] == "agree_costs" and i["urgent"]]
     mine = world.client.get(f"/api/v1/dispatches/{dispatch['id']}", headers=world.requester).json()
