@@ -13,7 +13,7 @@ from coordinator.cli.watch import watch_events
 from coordinator.live.visibility import Principal
 from realtime.hub import HubConfig
 from realtime.protocol import CLOSE_SHUTTING_DOWN
-from tests.conftest import ROOT
+from tests.conftest import ROOT, need
 from tests.realtime.harness import file_engine, serve, write_events
 
 TOKENS = {"sec": Principal(user_id=1, role="secretariat", may_read_drill=True)}
@@ -40,7 +40,7 @@ def engine(tmp_path):
 def node() -> str:
     path = shutil.which("node")
     if path is None:
-        pytest.skip("Node.js is not installed")
+        need("node", "Node.js is not installed")
     return path
 
 
