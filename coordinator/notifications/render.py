@@ -127,7 +127,7 @@ def render(event: Event, disaster: Disaster, *, audience: str, link: str, names:
                  ["A support plan was committed. Please review and approve the proposals that are yours.",
                   where[1]])
     elif t in ("dispatch.accepted", "dispatch.declined", "dispatch.en_route", "dispatch.on_site",
-               "dispatch.completed", "dispatch.cancelled"):
+               "dispatch.completed", "dispatch.cancelled", "dispatch.undone"):
         ja, en, lines = _answer(t, p, supplier, requester, (what_ja, what_en), where)
     elif t == "dispatch.overdue":
         hours = p.get("timeout_hours")
@@ -168,9 +168,16 @@ def _answer(t: str, p: Mapping[str, Any], supplier: tuple[str, str], requester: 
             what: tuple[str, str], where: tuple[str, str]) -> tuple[str, str, tuple[list[str], list[str]]]:
     if t == "dispatch.accepted":
         cost = p.get("expected_cost_yen")
-        return (f"受諾：{supplier[0]}が{what[0]}の派遣を受諾", f"Accepted: {supplier[1]} sends {what[1]}",
-                ([f"見込み費用：{cost:,}円" if isinstance(cost, int) else "", where[0]],
-                 [f"Expected cost: ¥{cost:,}" if isinstance(cost, int) else "", where[1]]))
+        lines: tuple[list[str], list[str]] = (
+            [f"見込み費用：{cost:,}円" if isinstance(cost, int) else "", where[0]],
+            [f"Expected cost: ¥{cost:,}" if isinstance(cost, int) else "", where[1]])
+        if p.get("returned_headcount"):  # partial acceptance: the rest goes back to the need
+            asked, returned = p.get("asked_headcount"), p.get("returned_headcount")
+            lines[0].insert(0, f"依頼した{asked}名のうち{p.get('accepted_headcount')}名を受諾しました。"
+                               f"残りの{returned}名は次の計画で他の応援団体を探します。")
+            lines[1].insert(0, f"{p.get('accepted_headcount')} of the {asked} people asked were accepted; the other "
+                               f"{returned} go back to the need for the next plan.")
+        return (f"受諾：{supplier[0]}が{what[0]}の派遣を受諾", f"Accepted: {supplier[1]} sends {what[1]}", lines)
     if t == "dispatch.declined":
         reason = p.get("decline_reason") or ""
         return (f"辞退：{supplier[0]}が{what[0]}の派遣を辞退", f"Declined: {supplier[1]} cannot send {what[1]}",
@@ -182,8 +189,15 @@ def _answer(t: str, p: Mapping[str, Any], supplier: tuple[str, str], requester: 
                 f"Cancelled: {what[1]} from {supplier[1]} to {requester[1]}",
                 ([f"この派遣は取り消されました。理由：{reason}", where[0]],
                  [f"This dispatch was cancelled. Reason: {reason}", where[1]]))
-    step = {"dispatch.en_route": ("出発", "on the way"), "dispatch.on_site": ("現地到着", "arrived on site"),
-            "dispatch.completed": ("派遣完了", "completed")}[t]
+    steps = {"en_route": ("出発", "on the way"), "on_site": ("現地到着", "arrived on site"),
+             "completed": ("派遣完了", "completed")}
+    if t == "dispatch.undone":
+        undone = steps.get(str(p.get("undone")), (str(p.get("undone")), str(p.get("undone"))))
+        return (f"報告の取り消し：{supplier[0]}の{what[0]}「{undone[0]}」",
+                f"Report taken back: {supplier[1]}'s {what[1]} \"{undone[1]}\"",
+                ([f"「{undone[0]}」の報告は誤りとして取り消されました。", where[0]],
+                 [f"The report \"{undone[1]}\" was taken back as a mistake.", where[1]]))
+    step = steps[t.removeprefix("dispatch.")]
     return (f"{step[0]}：{supplier[0]}の{what[0]}", f"{supplier[1]}'s {what[1]}: {step[1]}",
             ([where[0]], [where[1]]))
 

@@ -240,6 +240,7 @@ RULES: dict[str, Rule] = {
     "dispatch.en_route": Rule("progress", _progress),
     "dispatch.on_site": Rule("progress", _progress),
     "dispatch.completed": Rule("progress", _progress),
+    "dispatch.undone": Rule("progress", _progress),  # decision: a report taken back is told like the report
     "dispatch.cancelled": Rule("progress", _cancelled),
     "dispatch.cost_flagged": Rule("answers", _cost_flagged),
     "offer.recorded_on_behalf": Rule("requests", _recorded_on_behalf),
