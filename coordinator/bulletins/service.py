@@ -36,11 +36,11 @@ from coordinator.db import writes
 from coordinator.disasters import service as disasters
 from coordinator.disasters.models import AreaInput, Disaster, DisasterAreaChange, DisasterCreate
 from coordinator.disasters.preview import declaration_preview
-from coordinator.disasters.reference import all_association_ids, current_agreement
 from coordinator.drills.marks import marked
 from coordinator.errors import Conflict, DomainError, Invalid, NotFound
 from coordinator.events.models import utcnow
 from coordinator.events.service import record_event
+from coordinator.reference import all_association_ids, current_agreement
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 

@@ -25,7 +25,6 @@ from coordinator.cli import app
 from coordinator.cli.db import fail_with, prepare_database
 from coordinator.db import make_engine
 from coordinator.disasters.models import AreaInput, Disaster, DisasterCreate
-from coordinator.disasters.reference import current_agreement, resolve_area
 from coordinator.disasters.service import declare_disaster
 from coordinator.dispatches.models import Dispatch, DispatchCreate
 from coordinator.dispatches.service import propose_dispatch, transition_dispatch
@@ -35,6 +34,7 @@ from coordinator.needs.models import NeedCreate
 from coordinator.needs.service import create_need
 from coordinator.offers.models import OfferCreate
 from coordinator.offers.service import create_offer
+from coordinator.reference import current_agreement, resolve_area
 from coordinator.settings import get_settings
 
 REQUESTER, SUPPORTERS = "pref_ishikawa", ("pref_toyama", "pref_fukui")

@@ -27,7 +27,6 @@ from coordinator.contacts.models import (
 )
 from coordinator.db import writes
 from coordinator.disasters.models import Disaster
-from coordinator.disasters.reference import association_or_none
 from coordinator.disasters.service import get_disaster
 from coordinator.dispatches.models import Dispatch
 from coordinator.dispatches.transitions import WITHDRAWN_STATES
@@ -35,6 +34,7 @@ from coordinator.errors import Conflict, NotFound, invalid_fields, problem
 from coordinator.events.models import utcnow
 from coordinator.events.service import record_event
 from coordinator.needs.models import Need
+from coordinator.reference import association_or_none
 
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()\-]*$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

@@ -9,8 +9,8 @@ from __future__ import annotations
 from coordinator.auth.models import ROLE_STAFF, User
 from coordinator.disasters import policy
 from coordinator.disasters.models import Disaster
-from coordinator.disasters.reference import block_of
 from coordinator.errors import Forbidden
+from coordinator.reference import block_of
 
 DISASTER_ACTIONS = ("rename", "change_area", "close", "reopen", "plan", "open_cross_block", "declare_need",
                     "offer", "export")

@@ -24,8 +24,8 @@ from typing import Any
 from coordinator.associations.models import SECRETARIAT_ID
 from coordinator.auth.models import ROLE_OBSERVER, ROLE_SECRETARIAT, ROLE_STAFF, User
 from coordinator.disasters.models import Disaster
-from coordinator.disasters.reference import association_or_none, block_of, current_agreement
 from coordinator.errors import Forbidden
+from coordinator.reference import association_or_none, block_of, current_agreement
 
 SECRETARIAT = "secretariat"
 ACTING_SECRETARIAT = "acting_secretariat"

@@ -6,7 +6,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from agreements import AgreementError
-from coordinator.disasters.reference import association_or_none, current_agreement
+from coordinator.reference import association_or_none, current_agreement
 from coordinator.settings import get_settings
 from geo.errors import GeoError
 from geo.prefectures import prefecture

@@ -25,7 +25,11 @@ from coordinator.disasters.models import (
     DisasterUpdate,
 )
 from coordinator.disasters.preview import declaration_preview
-from coordinator.disasters.reference import (
+from coordinator.errors import Conflict, Forbidden, Invalid, NotFound
+from coordinator.events.models import Event, utcnow
+from coordinator.events.service import events_since, record_event
+from coordinator.inputs import geojson_vertices
+from coordinator.reference import (
     AffectedArea,
     GeoError,
     all_association_ids,
@@ -33,10 +37,6 @@ from coordinator.disasters.reference import (
     current_agreement,
     resolve_area,
 )
-from coordinator.errors import Conflict, Forbidden, Invalid, NotFound
-from coordinator.events.models import Event, utcnow
-from coordinator.events.service import events_since, record_event
-from coordinator.inputs import geojson_vertices
 
 MAX_TIMELINE_LIMIT = 1000
 

@@ -17,10 +17,10 @@ from coordinator.auth.models import ROLE_SECRETARIAT, ROLE_STAFF, User
 from coordinator.disasters import policy as disaster_policy
 from coordinator.disasters.models import Disaster
 from coordinator.disasters.policy import COORDINATOR, STAFF, Capacity, name_of
-from coordinator.disasters.reference import block_of, current_agreement
 from coordinator.dispatches.models import Dispatch
 from coordinator.dispatches.transitions import ACTION_JA, UNDONE_ACTION, DispatchAction, DispatchState
 from coordinator.errors import Forbidden
+from coordinator.reference import block_of, current_agreement
 
 # The requester may withdraw its own request only until the supplier has committed people (assumption:
 # after acceptance people are travelling, so a coordinator or the secretariat decides).

@@ -27,7 +27,6 @@ from coordinator.auth.models import User, as_utc
 from coordinator.db import writes
 from coordinator.disasters.models import Disaster
 from coordinator.disasters.policy import Capacity
-from coordinator.disasters.reference import association_or_none, block_of, current_agreement
 from coordinator.disasters.service import get_disaster, get_open_disaster
 from coordinator.dispatches import policy
 from coordinator.dispatches.models import Dispatch, DispatchCreate, DispatchPublic
@@ -49,6 +48,7 @@ from coordinator.events.service import record_event
 from coordinator.needs.models import Need
 from coordinator.needs.service import refresh_need_status
 from coordinator.offers.models import Offer
+from coordinator.reference import association_or_none, block_of, current_agreement
 from coordinator.settings import get_settings
 
 # Actions that start or widen a commitment: the disaster must still be open. Progress of people already

@@ -11,11 +11,11 @@ from sqlmodel import Session, col, select
 
 from coordinator.auth.models import as_utc
 from coordinator.disasters.policy import ACTING_SECRETARIAT, COORDINATOR, SECRETARIAT, Capacity, block_names
-from coordinator.disasters.reference import block_of, current_agreement
 from coordinator.dispatches import policy
 from coordinator.dispatches.models import Dispatch
 from coordinator.dispatches.service import answer_deadline
 from coordinator.dispatches.transitions import DispatchState
+from coordinator.reference import block_of, current_agreement
 from coordinator.todo.models import TodoContext, TodoItem
 
 

@@ -11,10 +11,10 @@ from agreements import acting_roles
 from coordinator.auth.models import User
 from coordinator.db import writes
 from coordinator.disasters.models import Disaster
-from coordinator.disasters.reference import current_agreement
 from coordinator.disasters.service import public, roles_dict
 from coordinator.drills.marks import record_drill_event
 from coordinator.errors import Conflict, NotFound
+from coordinator.reference import current_agreement
 
 
 def _summary(roles: dict[str, Any]) -> dict[str, str]:

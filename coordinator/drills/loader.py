@@ -13,7 +13,6 @@ from pydantic import ValidationError
 
 from agreements import AgreementError
 from coordinator.bulletins.jmaxml import BulletinFormatError, parse_bulletin
-from coordinator.disasters.reference import GeoError, current_agreement, municipality_or_none, resolve_area
 from coordinator.drills.scenario import (
     AmendNeedInject,
     BulletinInject,
@@ -23,6 +22,7 @@ from coordinator.drills.scenario import (
     parse_offset,
 )
 from coordinator.needs.language import is_well_formed
+from coordinator.reference import GeoError, current_agreement, municipality_or_none, resolve_area
 
 SECRETARIAT_NAMES = ("clair", "secretariat")
 

@@ -6,9 +6,9 @@ from typing import Any
 
 from sqlmodel import Session
 
-from coordinator.disasters.reference import all_association_ids
 from coordinator.events.models import Event
 from coordinator.events.service import record_event
+from coordinator.reference import all_association_ids
 
 DRILL_MARK = "【訓練】"
 DRILL_MARK_EN = "DRILL"

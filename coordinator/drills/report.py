@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from coordinator.disasters.reference import block_of
 from coordinator.dispatches.transitions import ACCEPTED_STATES
+from coordinator.reference import block_of
 
 # People who cover a need: accepted, on their way, on site or done.
 COMMITTED = ACCEPTED_STATES

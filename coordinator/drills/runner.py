@@ -24,7 +24,6 @@ from coordinator.auth.models import ROLE_SECRETARIAT, ROLE_STAFF, User
 from coordinator.bulletins.service import ingest as ingest_bulletin
 from coordinator.db import unit_of_work
 from coordinator.disasters.models import AreaInput, Disaster, DisasterCreate
-from coordinator.disasters.reference import block_of, current_agreement
 from coordinator.disasters.service import declare_disaster, open_cross_block
 from coordinator.dispatches import policy as dispatch_policy
 from coordinator.dispatches.models import Dispatch, DispatchCreate
@@ -50,6 +49,7 @@ from coordinator.needs.service import amend_need, create_need
 from coordinator.offers.models import Offer, OfferCreate
 from coordinator.offers.service import create_offer
 from coordinator.readmodel.people import needs_people
+from coordinator.reference import block_of, current_agreement
 
 DRILL_MODE = "drill"
 _DEPART_AFTER_MINUTES = 60  # assumption: a team leaves about an hour after accepting

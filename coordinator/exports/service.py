@@ -25,12 +25,12 @@ from coordinator.contacts import policy as contact_policy
 from coordinator.contacts.models import DisasterContacts
 from coordinator.contacts.service import contact_line, visible_contacts
 from coordinator.disasters.models import Disaster, PeopleCounts
-from coordinator.disasters.reference import association_or_none, current_agreement, municipality_or_none
 from coordinator.disasters.service import get_disaster
 from coordinator.dispatches.models import Dispatch
 from coordinator.exports import policy
 from coordinator.needs.models import Need
 from coordinator.readmodel.people import needs_people
+from coordinator.reference import association_or_none, current_agreement, municipality_or_none
 from coordinator.web.i18n import catalogue
 from coordinator.web.timefmt import jst
 

@@ -8,10 +8,10 @@ from typing import Any
 
 from agreements import AgreementError
 from agreements.index import index_of
-from coordinator.disasters.reference import municipality_or_none
 from coordinator.matching.models import AssociationRef, NeedSummary, Text
 from coordinator.matching.types import Names
 from coordinator.needs.models import Need
+from coordinator.reference import municipality_or_none
 
 STAGE_LABELS = {1: Text(ja="第1段階（ブロック内）", en="Stage 1 (inside the block)"),
                 2: Text(ja="第2段階（ブロック間）", en="Stage 2 (from another block)")}

@@ -16,7 +16,6 @@ from agreements import Capability
 from coordinator.auth.models import User
 from coordinator.db import writes
 from coordinator.disasters.models import Disaster
-from coordinator.disasters.reference import current_agreement
 from coordinator.disasters.service import get_disaster, get_open_disaster
 from coordinator.dispatches import policy as dispatch_policy
 from coordinator.dispatches.models import Dispatch
@@ -34,6 +33,7 @@ from coordinator.matching.preview import declined_public, plan_public
 from coordinator.matching.solver import solve
 from coordinator.matching.types import MatchingInputError, Plan
 from coordinator.needs.models import Need
+from coordinator.reference import current_agreement
 
 __all__ = ["PlanInputs", "PlanResult", "commit_plan", "gather_inputs", "make_plan", "release_declined"]
 

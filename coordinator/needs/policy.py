@@ -5,8 +5,8 @@ from __future__ import annotations
 from coordinator.auth.models import ROLE_STAFF, User
 from coordinator.disasters import policy as disaster_policy
 from coordinator.disasters.models import Disaster
-from coordinator.disasters.reference import block_of, current_agreement
 from coordinator.errors import Forbidden
+from coordinator.reference import block_of, current_agreement
 
 
 def acts_for_requester(user: User, requester_id: str) -> bool:

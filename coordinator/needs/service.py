@@ -13,7 +13,6 @@ from coordinator.auth.models import User
 from coordinator.contacts import service as contacts
 from coordinator.db import writes
 from coordinator.disasters.models import Disaster
-from coordinator.disasters.reference import block_of, current_agreement, municipality_or_none
 from coordinator.disasters.service import get_disaster, get_open_disaster
 from coordinator.errors import Conflict, Invalid, InvalidTransition, NotFound, invalid, invalid_fields, problem
 from coordinator.events.models import utcnow
@@ -31,6 +30,7 @@ from coordinator.needs.models import (
     NeedUpdate,
 )
 from coordinator.readmodel.people import need_people, needs_people
+from coordinator.reference import block_of, current_agreement, municipality_or_none
 
 # Start-date window around the declaration (brief of issue 3: not more than 30 days before, 365 after).
 START_DAYS_BEFORE = 30

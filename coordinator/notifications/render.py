@@ -14,10 +14,10 @@ from sqlmodel import Session, col, select
 
 from coordinator.associations.models import SECRETARIAT_ID, Association
 from coordinator.disasters.models import Disaster
-from coordinator.disasters.reference import current_agreement
 from coordinator.drills.marks import DRILL_MARK
 from coordinator.events.models import Event
 from coordinator.needs.models import Need
+from coordinator.reference import current_agreement
 
 DRILL_LINE_JA = f"{DRILL_MARK}これは訓練の通知です。実際の災害ではありません。"
 DRILL_LINE_EN = "DRILL: this is an exercise, not a real disaster."

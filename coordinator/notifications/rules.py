@@ -17,9 +17,9 @@ from types import SimpleNamespace
 from typing import Any
 
 from coordinator.disasters.models import Disaster
-from coordinator.disasters.reference import block_of
 from coordinator.dispatches import policy as dispatch_policy
 from coordinator.events.models import Event
+from coordinator.reference import block_of
 
 SECRETARIAT = None  # an audience without an association: the acting secretariat (CLAIR and a fail-over)
 

@@ -6,8 +6,8 @@ from coordinator.auth.models import ROLE_OBSERVER, ROLE_SECRETARIAT, ROLE_STAFF,
 from coordinator.disasters import policy as disaster_policy
 from coordinator.disasters.models import Disaster
 from coordinator.disasters.policy import Capacity
-from coordinator.disasters.reference import block_of, current_agreement
 from coordinator.errors import Forbidden
+from coordinator.reference import block_of, current_agreement
 
 
 def is_staff_of(user: User, association_id: str) -> bool:

@@ -12,7 +12,6 @@ from coordinator.auth.models import ROLE_STAFF, User
 from coordinator.db import writes
 from coordinator.disasters.models import Disaster
 from coordinator.disasters.policy import Capacity
-from coordinator.disasters.reference import association_or_none, current_agreement
 from coordinator.disasters.service import get_disaster, get_open_disaster
 from coordinator.errors import Conflict, Invalid, InvalidTransition, NotFound, invalid
 from coordinator.events.models import utcnow
@@ -33,6 +32,7 @@ from coordinator.offers.models import (
     StandingCapacityPublic,
     StandingCapacityUpdate,
 )
+from coordinator.reference import association_or_none, current_agreement
 
 
 def _invalid(field: str, en: str, ja: str, **details: Any) -> Invalid:

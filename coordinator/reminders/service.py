@@ -23,12 +23,12 @@ from coordinator.associations.models import SECRETARIAT_ID
 from coordinator.auth.models import as_utc
 from coordinator.db import unit_of_work
 from coordinator.disasters.models import Disaster
-from coordinator.disasters.reference import block_of, current_agreement
 from coordinator.dispatches.models import Dispatch
 from coordinator.dispatches.policy import approvers
 from coordinator.dispatches.service import mark_overdue, record_dispatch_event
 from coordinator.events.models import utcnow
 from coordinator.notifications.rules import coordinator_of
+from coordinator.reference import block_of, current_agreement
 from coordinator.reminders.models import APPROVED, REQUESTED, ReminderSent
 
 log = logging.getLogger("ouen.reminders")

@@ -13,9 +13,9 @@ from sqlmodel import Session, col, select
 
 from coordinator.auth.models import ROLE_STAFF, as_utc
 from coordinator.disasters import policy as disaster_policy
-from coordinator.disasters.reference import block_of
 from coordinator.dispatches import policy
 from coordinator.dispatches.models import Dispatch
+from coordinator.reference import block_of
 from coordinator.reminders.models import ReminderSent
 from coordinator.todo.models import TodoContext, TodoItem
 

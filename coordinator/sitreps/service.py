@@ -10,11 +10,11 @@ from sqlmodel import Session, col, select
 from coordinator.auth.models import User
 from coordinator.db import writes
 from coordinator.disasters.models import Disaster
-from coordinator.disasters.reference import all_association_ids, association_or_none, current_agreement
 from coordinator.disasters.service import get_disaster
 from coordinator.errors import Conflict, Invalid, NotFound
 from coordinator.events.models import utcnow
 from coordinator.events.service import record_event
+from coordinator.reference import all_association_ids, association_or_none, current_agreement
 from coordinator.sitreps import policy
 from coordinator.sitreps.models import (
     SituationReport,

@@ -17,10 +17,10 @@ from coordinator.contacts.service import visible_contacts
 from coordinator.db import SessionDep, SessionRoute
 from coordinator.disasters.actions import disaster_actions
 from coordinator.disasters.models import DISASTER_KINDS, MODES
-from coordinator.disasters.reference import current_agreement
 from coordinator.disasters.service import list_disasters
 from coordinator.events.models import utcnow
 from coordinator.offers.service import list_standing_capacity
+from coordinator.reference import current_agreement
 from coordinator.sitreps import policy as sitrep_policy
 from coordinator.sitreps.service import list_reports
 from coordinator.web.i18n import Translator, language_of

@@ -10,8 +10,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from coordinator.disasters.preview import readable
-from coordinator.disasters.reference import association_or_none, current_agreement, municipality_or_none
 from coordinator.dispatches.models import Dispatch
+from coordinator.reference import association_or_none, current_agreement, municipality_or_none
 
 _TABLES: dict[int, tuple[Any, dict[str, str]]] = {}
 

@@ -21,9 +21,9 @@ from coordinator.auth.deps import OptionalUser, settings_of
 from coordinator.auth.models import ROLE_STAFF, User
 from coordinator.db import SessionDep, SessionRoute
 from coordinator.disasters.models import Disaster
-from coordinator.disasters.reference import current_agreement
 from coordinator.disasters.service import get_disaster, list_disasters
 from coordinator.errors import DomainError
+from coordinator.reference import current_agreement
 from coordinator.settings import PROJECT_ROOT
 from coordinator.todo.service import todo_for
 from coordinator.web.i18n import LANGUAGE_COOKIE, LANGUAGES, Translator, catalogue, language_of

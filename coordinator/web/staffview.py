@@ -11,10 +11,10 @@ from sqlmodel import Session, col, select
 
 from coordinator.auth.models import ROLE_STAFF, User
 from coordinator.disasters import policy as disaster_policy
-from coordinator.disasters.reference import current_agreement
 from coordinator.dispatches.transitions import COMMITTED_STATES, DispatchState
 from coordinator.events.models import utcnow
 from coordinator.needs.models import Need
+from coordinator.reference import current_agreement
 from coordinator.web.decisions import iso, place_name
 
 # The supporter's part is open: an answer (requested) or progress (accepted, en route, on site).
@@ -45,11 +45,11 @@ def request_details(session: Session, dispatch: Any, need: Need | None, *, actor
 def _undo_until(session: Session, dispatch: Any, actor: User | None, disaster: Any) -> str | None:
     """Until when this actor may take back the latest progress report (the dispatches service checks the
     same); None when there is none to take back or the actor may not."""
-    from coordinator.disasters.reference import block_of
     from coordinator.dispatches import policy as dispatch_policy
     from coordinator.dispatches.service import undo_deadline
     from coordinator.dispatches.transitions import UNDONE_ACTION, DispatchAction, DispatchState
     from coordinator.events.models import Event
+    from coordinator.reference import block_of
 
     if DispatchState(dispatch.state) not in UNDONE_ACTION or actor is None or disaster is None:
         return None

@@ -117,7 +117,7 @@ def _parties(event: Any) -> list[str]:
 
 
 def _reference_labels() -> dict[str, dict[str, dict[str, str]]]:
-    from coordinator.disasters.reference import current_agreement
+    from coordinator.reference import current_agreement
 
     agreement = current_agreement()
     return {"kind": {k.id: {"ja": k.name_ja, "en": k.name_en} for k in agreement.kinds},

@@ -9,7 +9,7 @@ from datetime import date
 from fastapi.testclient import TestClient
 
 from coordinator.auth.models import User
-from coordinator.disasters.reference import current_agreement
+from coordinator.reference import current_agreement
 from coordinator.web.coordination import declare_prefill, may_declare
 from tests.web.conftest import PASSWORD, REQUESTER, Accounts
 

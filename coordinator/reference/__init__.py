@@ -1,21 +1,23 @@
-"""The agreement and reference geography as the coordinator uses them (configured data, loaded once)."""
+"""The agreement and the reference geography as the coordinator uses them: the configured files, loaded
+once, with typed answers (every domain reads them here, not from `agreements`/`geo` with its own paths)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from agreements import AgreementError, load_agreement
+from agreements import Agreement, AgreementError, load_agreement
 from coordinator.settings import get_settings
 from geo.area import AffectedArea
 from geo.area import resolve_area as _resolve_area
-from geo.associations import association, associations
+from geo.associations import Association, association, associations
 from geo.errors import GeoError
-from geo.municipalities import municipality
+from geo.municipalities import Municipality, municipality
 
-__all__ = ["AffectedArea", "GeoError", "resolve_area"]
+__all__ = ["AffectedArea", "Agreement", "Association", "GeoError", "Municipality", "all_association_ids",
+           "association_or_none", "block_of", "current_agreement", "municipality_or_none", "resolve_area"]
 
 
-def current_agreement() -> Any:
+def current_agreement() -> Agreement:
     """The agreement from the configured file (the loader caches it per file version)."""
     settings = get_settings()
     return load_agreement(settings.agreement_file, data_dir=settings.data_dir)
@@ -26,7 +28,7 @@ def resolve_area(**area: Any) -> AffectedArea:
     return _resolve_area(**area, data_dir=get_settings().data_dir)
 
 
-def association_or_none(association_id: str) -> Any | None:
+def association_or_none(association_id: str) -> Association | None:
     """The reference association with this id, or None when there is none."""
     try:
         return association(association_id, data_dir=get_settings().data_dir)
@@ -34,7 +36,7 @@ def association_or_none(association_id: str) -> Any | None:
         return None
 
 
-def municipality_or_none(code: str) -> Any | None:
+def municipality_or_none(code: str) -> Municipality | None:
     """The reference municipality with this JIS code, or None when there is none."""
     try:
         return municipality(code, data_dir=get_settings().data_dir)
