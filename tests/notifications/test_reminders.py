@@ -65,6 +65,13 @@ def test_an_unanswered_request_is_reminded_then_escalated_to_the_coordinator_the
     timeline = [(e["type"], e["payload"].get("to")) for e in _events(world, dispatch["id"])][-3:]
     assert timeline == [("dispatch.overdue", None), ("dispatch.escalated", "block_coordinator"),
                         ("dispatch.escalated", "secretariat")]
+    # The timeline page's rows name each stage in words, in both languages (no raw event codes).
+    rows = world.client.get(f"/web/timeline/{world.id}", headers=world.headers("secretariat2")).json()["events"]
+    labels = [(r["label"]["ja"], r["label"]["en"]) for r in rows
+              if r["type"] in ("dispatch.overdue", "dispatch.escalated")]
+    assert labels == [("要請の回答期限超過", "Request overdue"),
+                      ("回答・要請の遅れをエスカレーション", "Delay escalated"),
+                      ("回答・要請の遅れをエスカレーション", "Delay escalated")]
     listed = world.client.get("/api/v1/notifications", headers=world.headers("coordinator")).json()["items"]
     title = next(i["title_ja"] for i in listed if i["event_type"] == "dispatch.escalated")
     assert title.startswith("【エスカレーション】とやま国際センターが36時間回答していない要請")
@@ -79,6 +86,10 @@ def test_an_approved_proposal_not_requested_is_reminded_to_its_approver_then_esc
     assert world.in_app("coordinator")[-1].event_type == "dispatch.reminded"
     assert _remind(world, dispatch["id"], 12, "approved_at") == [(dispatch["id"], "dispatch.escalated", 2)]
     assert world.in_app("secretariat2")[-1].event_type == "dispatch.escalated"
+    assert _escalated_on_todo(world, "secretariat2") == [dispatch["id"]]  # on the secretariat's to-do list
+    assert _remind(world, dispatch["id"], 100, "approved_at") == []  # each stage once; never requested for them
+    assert world.client.get(f"/api/v1/dispatches/{dispatch['id']}",
+                            headers=world.headers("coordinator")).json()["state"] == "approved"
     with Session(world.engine) as session:
         sent = list(session.exec(select(ReminderSent).where(ReminderSent.dispatch_id == dispatch["id"])))
     assert [(s.waiting, s.stage, s.to, s.association_id) for s in sent] == [

@@ -14,7 +14,7 @@ from coordinator.web.i18n import catalogue
 from tests.conftest import ROOT
 
 FAMILIES = ("auth", "bulletin", "capacity", "contacts", "disaster", "dispatch", "drill", "need", "notification",
-            "offer", "plan", "proposal", "standing_capacity", "todo", "user", "account", "sitrep")
+            "notify", "offer", "plan", "proposal", "standing_capacity", "todo", "user", "account", "sitrep")
 TYPE = re.compile(rf"^({'|'.join(FAMILIES)})\.[a-z][a-z_]*$")
 # Foreign-key targets ("disaster.id") look like types but are not.
 NOT_TYPES = re.compile(r"\.(id|code)$")
