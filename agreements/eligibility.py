@@ -6,12 +6,14 @@ order when `[matching] partner_order = "strict"`, else distance alone.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
 from agreements.errors import InvalidQuestion
 from agreements.index import index_of
+from agreements.languages import UnknownLanguage, resolve, serving
 from agreements.models import Agreement
 
 
@@ -132,13 +134,22 @@ def eligible_supporters(agreement: Agreement, *, requester: str, kind: str, lang
                                           f"does not offer {support_kind.name_en}",
                                           f"{support_kind.name_ja}の提供がありません"))
                 continue
-            if lang.tag not in offered_languages and tag not in {t.lower() for t in offered_languages}:
+            offered = serving(offered_languages, lang.tag)
+            if offered is None:
                 excluded.append(Exclusion(association_id, "language_not_offered",
-                                          f"does not offer {lang.name_en} ({lang.tag})",
-                                          f"{lang.name_ja}（{lang.tag}）の提供がありません"))
+                                          f"does not offer {lang.name_en} ({lang.tag}) or a variant of it",
+                                          f"{lang.name_ja}（{lang.tag}）とその変種の提供がありません"))
                 continue
-            offer_en = f"offers {support_kind.name_en} in {lang.name_en}"
-            offer_ja = f"{lang.name_ja}で{support_kind.name_ja}を提供可能"
+            offering = lang
+            if offered.lower() != tag:  # a variant or the base of the need's language (agreements.languages)
+                # A capability recorded before the agreement dropped its tag keeps the need's name.
+                with contextlib.suppress(UnknownLanguage):
+                    offering = resolve(agreement, offered)
+            offer_en = f"offers {support_kind.name_en} in {offering.name_en}"
+            offer_ja = f"{offering.name_ja}で{support_kind.name_ja}を提供可能"
+            if offering is not lang:
+                offer_en += f" ({offering.tag}, for the need's {lang.tag})"
+                offer_ja += f"（{offering.tag}：ニーズは {lang.tag}）"
         if stage == 1:
             partner_rank = None
             stage_en = f"stage 1: same block as the requester ({block.name_en})"

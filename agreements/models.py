@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -10,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from agreements.errors import AgreementError, InvalidQuestion
 from agreements.fiscal import fiscal_year
+from agreements.languages import is_well_formed, resolve
 
 CostSettlement = Literal["requester_pays", "supporter_pays", "reimbursed"]
 CrossBlockOpening = Literal["secretariat", "automatic"]
@@ -21,14 +21,6 @@ PartnerOrder = Literal["strict", "distance"]
 # block's acting coordinator, or the acting secretariat.
 ReminderTarget = Literal["supplier", "approver", "block_coordinator", "secretariat"]
 NonEmpty = Annotated[str, Field(min_length=1)]
-
-# RFC 5646 (BCP 47), simplified: language[-script][-region](-variant)*(-x-private)*; no extensions.
-_BCP47 = re.compile(
-    r"^[a-z]{2,3}(-[a-z]{4})?(-([a-z]{2}|[0-9]{3}))?(-([a-z0-9]{5,8}|[0-9][a-z0-9]{3}))*"
-    r"(-x(-[a-z0-9]{1,8})+)?$",
-    re.IGNORECASE,
-)
-
 
 class Rule(BaseModel):
     """A part of the agreement that names where it comes from (a source, or "assumption")."""
@@ -144,7 +136,7 @@ class Language(Rule):
     @field_validator("tag")
     @classmethod
     def _valid_bcp47(cls, value: str) -> str:
-        if not _BCP47.match(value):
+        if not is_well_formed(value):
             raise ValueError(f"{value!r} is not a valid BCP 47 language tag")
         return value
 
@@ -260,7 +252,6 @@ class Agreement(BaseModel):
                 "block": {b.id: b for b in self.blocks},
                 "member": {m: b for b in self.blocks for m in b.members},
                 "kind": {k.id: k for k in self.kinds},
-                "language": {lang.tag.lower(): lang for lang in self.languages},
             }
         return self._lookups
 
@@ -299,13 +290,8 @@ class Agreement(BaseModel):
         return self.kind(kind_id).remote
 
     def language(self, tag: str) -> Language:
-        """The language with this BCP 47 tag (tags compare case-insensitively)."""
-        try:
-            return self._lookup()["language"][tag.lower()]
-        except (KeyError, AttributeError):
-            known = ", ".join(lang.tag for lang in self.languages)
-            raise InvalidQuestion("language", f"unknown language {tag!r} (known: {known})",
-                                  f"言語 {tag!r} は協定にありません（{known}）") from None
+        """The language with this BCP 47 tag (case-insensitive); `agreements.languages.resolve`."""
+        return resolve(self, tag)
 
     def fiscal_year_of(self, d: date) -> int:
         """The Japanese fiscal year (starting 1 April) a date falls in."""

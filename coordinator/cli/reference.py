@@ -158,7 +158,8 @@ def area(prefectures: PrefecturesOption = None, municipalities: MunicipalitiesOp
 @app.command("eligible")
 def eligible(requester: Annotated[str, typer.Option("--requester", help="Requesting association id.")],
              kind: Annotated[str, typer.Option("--kind", help="Support kind id.")],
-             language: Annotated[str, typer.Option("--language", help="BCP 47 language tag.")],
+             language: Annotated[str, typer.Option(
+                 "--language", help="BCP 47 language tag the agreement lists (e.g. vi, pt-BR).")],
              place: Annotated[str | None, typer.Option("--place", help="Municipality code of the need.")] = None,
              cross_block: Annotated[bool, typer.Option("--cross-block", help="Cross-block support is open.")] = False,
              prefectures: PrefecturesOption = None, municipalities: MunicipalitiesOption = None,
@@ -174,6 +175,8 @@ def eligible(requester: Annotated[str, typer.Option("--requester", help="Request
         result = agreements.eligible_supporters(loaded, requester=requester, kind=kind, language=language,
                                                 place=place, affected=resolved.association_ids,
                                                 cross_block_open=cross_block)
+    except agreements.AgreementError as exc:  # e.g. a language the agreement does not list: say which it does
+        _fail(f"{exc.key}: {exc.problem_ja}\n{exc.key}: {exc.problem}")
     except ValueError as exc:
         _fail(str(exc))
     order_en, order_ja = agreements.ranking_rule(loaded)

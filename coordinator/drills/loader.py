@@ -12,6 +12,7 @@ import yaml
 from pydantic import ValidationError
 
 from agreements import AgreementError
+from agreements.languages import UnknownLanguage, resolve
 from coordinator.bulletins.jmaxml import BulletinFormatError, parse_bulletin
 from coordinator.drills.scenario import (
     AmendNeedInject,
@@ -21,7 +22,6 @@ from coordinator.drills.scenario import (
     Scenario,
     parse_offset,
 )
-from coordinator.needs.language import is_well_formed
 from coordinator.reference import GeoError, current_agreement, municipality_or_none, resolve_area
 
 SECRETARIAT_NAMES = ("clair", "secretariat")
@@ -258,11 +258,9 @@ class _Checker:
 
     def language(self, loc: tuple[Any, ...], tag: str) -> None:
         try:
-            self.agreement.language(tag)
-        except AgreementError:
-            if not is_well_formed(tag):
-                raise self.fail(loc, f"{tag!r} is not a BCP 47 language tag",
-                                f"{tag!r} は BCP 47 の言語タグではありません") from None
+            resolve(self.agreement, tag)
+        except UnknownLanguage as error:
+            raise self.fail(loc, error.problem, error.problem_ja) from None
 
     def need(self, loc: tuple[Any, ...], inject: NeedInject, affected: frozenset[str]) -> None:
         self.association((*loc, "requester"), inject.requester)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from agreements.languages import serving
 from coordinator.matching.instance import Instance, distinct
 from coordinator.matching.types import Names, Proposal, Unmet
 
@@ -51,6 +52,7 @@ class Explainer:
         self.need_arcs: np.ndarray | None = None
         self.need_text: dict[int, tuple[str, str]] = {}
         self.window_text: dict[tuple[int, int], tuple[str, str]] = {}
+        self.variant_text: dict[tuple[int, int], tuple[str, str] | None] = {}
 
     def _need(self, n: int) -> tuple[str, str]:
         """What the need asks for, in English and Japanese."""
@@ -60,6 +62,27 @@ class Explainer:
             language_en, language_ja = self.names.language(need.language)
             kind_en, kind_ja = self.names.kind(need.kind)
             found = self.need_text[n] = (f"offers {language_en} for {kind_en}", f"{language_ja}・{kind_ja}を提供")
+        return found
+
+    def _variant(self, n: int, s: int) -> tuple[str, str] | None:
+        """When the supply offers a variant or the base of the need's language (not the tag itself), what it
+        offers and that it serves the need (agreements.languages.serves); None when it offers the tag itself."""
+        if (n, s) in self.variant_text:
+            return self.variant_text[(n, s)]
+        need, supply = self.inst.needs[n], self.inst.supplies[s]
+        found = None
+        if need.language not in supply.languages:
+            offered = serving(supply.languages, need.language)
+            if offered is not None:
+                offered_en, offered_ja = self.names.language(offered)
+                needed_en, needed_ja = self.names.language(need.language)
+                offered_tag, needed_tag = self.names.tag(offered), self.names.tag(need.language)
+                kind_en, kind_ja = self.names.kind(need.kind)
+                found = (f"offers {offered_en} ({offered_tag}) for {kind_en}: a language variant or base that "
+                         f"serves the need's {needed_en} ({needed_tag})",
+                         f"{offered_ja}（{offered_tag}）・{kind_ja}を提供：ニーズの{needed_ja}（{needed_tag}）に"
+                         "対応できる言語の変種・基本の言語")
+        self.variant_text[(n, s)] = found
         return found
 
     def _window(self, n: int, s: int) -> tuple[str, str]:
@@ -120,7 +143,7 @@ class Explainer:
                                              inst.arc_km[arcs].tolist(), people.tolist(), strict=True):
             need, supply = needs[n], supplies[s]
             arc_en, arc_ja = inst.arc_reasons(k)
-            what_en, what_ja = self._need(n)
+            what_en, what_ja = self._variant(n, s) or self._need(n)
             window_en, window_ja = self._window(n, s)
             stage_en, stage_ja = _STAGE_TEXT[stage]
             if need.remote:

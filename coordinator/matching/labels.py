@@ -71,13 +71,20 @@ class Labels:
             return tag, tag
         return language.name_en, language.name_ja
 
+    def tag(self, tag: str) -> str:
+        """The agreement's spelling of a language tag (`pt-br` → `pt-BR`; the tag itself when not listed)."""
+        try:
+            return self.agreement.language(tag).tag
+        except AgreementError:
+            return tag
+
     def names(self) -> Names:
         """These labels in the form the solver's explanations take."""
         def association(association_id: str) -> tuple[str, str]:
             ref = self.association(association_id)
             return ref.name_en, ref.name_ja
 
-        return Names(association=association, language=self.language, kind=self.kind)
+        return Names(association=association, language=self.language, kind=self.kind, tag=self.tag)
 
     def need(self, need: Need) -> NeedSummary:
         """A need with its labels."""

@@ -15,6 +15,7 @@ from typing import Any, Protocol, overload
 
 import numpy as np
 
+from agreements.languages import serves
 from coordinator.matching.types import Arc, NeedInput, SupplyInput
 
 # Open ends of an availability window, as ordinals that compare below/above every real date.
@@ -202,9 +203,16 @@ def build_arcs(needs: Iterable[NeedInput], supplies: Iterable[SupplyInput], elig
         for language in supply.languages:
             for kind in supply.kinds:
                 by_offer[(language, kind)].append(i)
-    groups = {key: np.array(members, dtype=np.int64) for key, members in by_offer.items()}
 
     need_list = sorted(needs, key=lambda n: n.id)
+    # The supplies of each (need language, kind): those offering the language itself or a variant or base
+    # of it (agreements.languages.serves: pt serves pt-BR and back), each supply once.
+    groups: dict[tuple[str, str], np.ndarray] = {}
+    for language, kind in {(n.language, n.kind) for n in need_list}:
+        members = sorted({i for (offered, k), ids in by_offer.items() if k == kind and serves(offered, language)
+                          for i in ids})
+        if members:
+            groups[(language, kind)] = np.array(members, dtype=np.int64)
     by_group: dict[tuple[str, str], list[int]] = defaultdict(list)
     for n, need in enumerate(need_list):
         if need.headcount > 0 and (need.language, need.kind) in groups:

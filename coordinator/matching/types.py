@@ -94,6 +94,7 @@ class Names:
     association: Callable[[str], tuple[str, str]] = _same
     language: Callable[[str], tuple[str, str]] = _same
     kind: Callable[[str], tuple[str, str]] = _same
+    tag: Callable[[str], str] = str  # a language tag as the agreement spells it
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from agreements import AgreementError
+from agreements.languages import UnknownLanguage, canonical
 from coordinator.auth.models import User
 from coordinator.contacts import service as contacts
 from coordinator.db import writes
@@ -18,7 +19,6 @@ from coordinator.errors import Conflict, Invalid, InvalidTransition, NotFound, i
 from coordinator.events.models import utcnow
 from coordinator.events.service import record_event
 from coordinator.needs import policy
-from coordinator.needs.language import is_well_formed, normalise
 from coordinator.needs.models import (
     AMENDABLE_FIELDS,
     MAX_HEADCOUNT,
@@ -75,18 +75,6 @@ def _check_requester(disaster: Disaster, requester_id: str) -> None:
                        affected=disaster.affected_associations)
 
 
-def _language(tag: str) -> str:
-    """A known agreement language (its canonical tag), or any well-formed BCP 47 tag, normalised."""
-    try:
-        return current_agreement().language(tag).tag
-    except AgreementError:
-        pass
-    if not is_well_formed(tag):
-        raise _invalid("language", f"{tag!r} is not a well-formed BCP 47 language tag (e.g. en, zh-Hant, vi)",
-                       f"{tag!r} は BCP 47 の言語タグとして正しくありません（例：en、zh-Hant、vi）")
-    return normalise(tag)
-
-
 def _validated(disaster: Disaster, values: dict[str, Any],
                more_problems: list[dict[str, str]] | None = None) -> dict[str, Any]:
     """Check a need's fields against the agreement and the disaster; fill defaults; raise Invalid naming
@@ -114,9 +102,10 @@ def _validated(disaster: Disaster, values: dict[str, Any],
         bad("language", "required: choose a language", "選択してください")
     else:
         try:
-            values["language"] = _language(values["language"])
-        except Invalid as error:
-            problems.extend(error.details["problems"])
+            values["language"] = canonical(agreement, values["language"])
+        except UnknownLanguage as error:
+            details["known_languages"] = error.known
+            bad("language", error.problem, error.problem_ja)
     headcount = values["headcount"]
     if headcount is None:
         bad("headcount", "required", "人数を入力してください")

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from agreements import AgreementError
+from agreements.languages import UnknownLanguage, canonical
 from coordinator.auth.models import ROLE_STAFF, User
 from coordinator.db import writes
 from coordinator.disasters.models import Disaster
@@ -17,7 +17,6 @@ from coordinator.errors import Conflict, Invalid, InvalidTransition, NotFound, i
 from coordinator.events.models import utcnow
 from coordinator.events.service import record_event
 from coordinator.needs import policy as need_policy
-from coordinator.needs.language import is_well_formed, normalise
 from coordinator.needs.models import Need
 from coordinator.offers import policy
 from coordinator.offers.models import (
@@ -40,17 +39,16 @@ def _invalid(field: str, en: str, ja: str, **details: Any) -> Invalid:
 
 
 def _languages(tags: list[str], field: str = "languages") -> list[str]:
+    """The agreement's tags for the given ones, de-duplicated; a 422 naming the known languages otherwise."""
+    agreement = current_agreement()
     out: list[str] = []
     for tag in tags:
         try:
-            canonical = current_agreement().language(tag).tag
-        except AgreementError:
-            if not is_well_formed(tag):
-                raise _invalid(field, f"{tag!r} is not a well-formed BCP 47 language tag (e.g. en, zh-Hant)",
-                               f"{tag!r} は BCP 47 の言語タグとして正しくありません（例：en、zh-Hant）") from None
-            canonical = normalise(tag)
-        if canonical not in out:
-            out.append(canonical)
+            tag = canonical(agreement, tag)
+        except UnknownLanguage as error:
+            raise _invalid(field, error.problem, error.problem_ja, known_languages=error.known) from None
+        if tag not in out:
+            out.append(tag)
     return out
 
 

@@ -87,15 +87,19 @@ def test_default_kinds_and_languages(agreement: Agreement) -> None:
         "translation", "remote_interpretation", "plain_japanese", "hotline"}
     assert agreement.is_remote("translation") and not agreement.is_remote("shelter_rounds")
     assert [lang.tag for lang in agreement.languages] == [
-        "en", "zh", "ko", "vi", "pt", "es", "tl", "ne", "id", "th", "ja-x-easy"]
+        "en", "zh", "zh-Hans", "zh-Hant", "ko", "vi", "tl", "pt", "pt-BR", "es", "ne", "id", "my", "th", "si", "km",
+        "mn", "bn", "ur", "ja-x-easy"]
     assert agreement.language("JA-X-EASY").name_ja == "やさしい日本語"
+    assert agreement.language("pt-br").name_en == "Brazilian Portuguese"
+    assert all(lang.name_ja != lang.name_en and lang.source for lang in agreement.languages)
 
 
 def test_every_rule_names_a_source(agreement: Agreement) -> None:
     # meta, blocks, fiscal-year roles, secretariat and stages, kinds, languages, rotation/cost/requests/matching,
     # matching.partner_order, bulletins.earthquake/tsunami/weather, cost.confirm_above_yen_per_person_day,
     # reminders and its four stages.
-    assert len(agreement.sources) == 1 + 6 + 3 * 6 + 5 + 8 + 11 + 4 + 1 + 3 + 1 + 5
+    assert len(agreement.sources) == 1 + 6 + 3 * 6 + 5 + 8 + 20 + 4 + 1 + 3 + 1 + 5
+    assert "在留外国人統計" in agreement.sources["languages[my]"]
     assert "issue 16 item 4" in agreement.sources["reminders"]
     assert "issue 12 item 10" in agreement.sources["matching.partner_order"]
     assert "assumption" in agreement.sources["bulletins.earthquake"]

@@ -119,3 +119,18 @@ def test_eligible_ranks_the_block_first_and_explains_exclusions() -> None:
     assert excluded["pref_ishikawa"] == "requester"
     assert excluded["pref_osaka"] == "cross_block_closed"
     assert len(body["eligible"]) + len(body["excluded"]) == 63
+
+
+def test_eligible_refuses_a_language_the_agreement_does_not_list_naming_the_known_ones() -> None:
+    result = runner.invoke(app, ["eligible", "--requester", "pref_ishikawa", "--kind", "onsite_interpretation",
+                                 "--language", "fr", "--prefectures", "17"])
+    assert result.exit_code == 1
+    assert "協定にありません" in result.output and "ミャンマー語（my）" in result.output
+    assert "does not list the language 'fr'" in result.output and "pt-BR Brazilian Portuguese" in result.output
+
+
+def test_eligible_takes_the_languages_residents_speak() -> None:
+    result = runner.invoke(app, ["eligible", "--requester", "pref_ishikawa", "--kind", "onsite_interpretation",
+                                 "--language", "pt-br", "--prefectures", "17", "--json"])
+    assert result.exit_code == 0, result.output
+    assert {c["stage"] for c in json.loads(result.output)["eligible"]} == {1}

@@ -141,3 +141,21 @@ def test_relative_times() -> None:
     assert parse_offset(90).total_seconds() == 5400 and parse_offset("-1h").total_seconds() == -3600
     with pytest.raises(ValueError):
         parse_offset("soon")
+
+
+@pytest.mark.parametrize(("old", "new", "line", "field"), [
+    ("language: en", "language: fr", 16, "injects[0].language"),
+    ("languages: [en]", "languages: [en, pt-PT]", 21, "injects[1].languages[1]"),
+])
+def test_a_language_the_agreement_does_not_list_is_refused_with_the_known_ones(
+        tmp_path: Path, old: str, new: str, line: int, field: str) -> None:
+    error = error_of(tmp_path, GOOD.replace(old, new))
+    assert (error.line, error.field) == (line, field)
+    assert "does not list" in error.message_en and "Burmese" in error.message_en
+    assert "協定にありません" in error.message_ja and "ミャンマー語（my）" in error.message_ja
+
+
+def test_the_languages_residents_speak_load(tmp_path: Path) -> None:
+    text = GOOD.replace("language: en", "language: pt-BR").replace("languages: [en]", "languages: [my, pt]")
+    scenario = load_scenario(write(tmp_path, text))
+    assert scenario.injects[0].language == "pt-BR"
