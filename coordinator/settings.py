@@ -6,10 +6,20 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+def _default_agreement_file() -> Path:
+    from agreements.loader import DEFAULT_PATH  # imported late: settings must stay light to import
+
+    return DEFAULT_PATH
+
+
+def _default_data_dir() -> Path:
+    from geo.datadir import DEFAULT_DATA_DIR  # data/ in a checkout, geo/data in an installed wheel
+
+    return DEFAULT_DATA_DIR
 
 
 class Settings(BaseSettings):
@@ -20,8 +30,8 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./ouen.sqlite3"
     host: str = "127.0.0.1"
     port: int = 8000
-    agreement_file: Path = PROJECT_ROOT / "agreements" / "default.toml"
-    data_dir: Path = PROJECT_ROOT / "data"
+    agreement_file: Path = Field(default_factory=_default_agreement_file)
+    data_dir: Path = Field(default_factory=_default_data_dir)
     session_cookie_name: str = "ouen_session"
     session_days: int = 7
     cookie_secure: bool = False

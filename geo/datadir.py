@@ -1,4 +1,5 @@
-"""Where the reference data lives: data/ beside the packages, or a directory given by the caller."""
+"""Where the reference data lives: geo/data in an installed wheel, data/ in a checkout, or a directory given by
+the caller."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from pathlib import Path
 
 from geo.errors import GeoError
 
-DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+_INSTALLED = Path(__file__).resolve().parent / "data"  # copied there by setup.py when the wheel is built
+_CHECKOUT = Path(__file__).resolve().parent.parent / "data"
+DEFAULT_DATA_DIR = _INSTALLED if _INSTALLED.is_dir() else _CHECKOUT
 
 
 def resolve_data_dir(data_dir: str | Path | None) -> Path:

@@ -1,5 +1,5 @@
 """Shared fixtures. PostgreSQL and browser tests skip locally when absent, and fail in CI
-(OUEN_TEST_REQUIRE=postgres,browser,sources,node) so that CI can never pass by skipping them."""
+(OUEN_TEST_REQUIRE=postgres,browser,sources,node,packaging) so that CI can never pass by skipping them."""
 
 from __future__ import annotations
 

@@ -16,6 +16,7 @@ from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup
 from sqlmodel import Session
 
+import realtime
 from coordinator.associations.models import SECRETARIAT_ID
 from coordinator.auth.deps import OptionalUser, settings_of
 from coordinator.auth.models import ROLE_STAFF, User
@@ -24,7 +25,6 @@ from coordinator.disasters.models import Disaster
 from coordinator.disasters.service import get_disaster, list_disasters
 from coordinator.errors import DomainError
 from coordinator.reference import current_agreement
-from coordinator.settings import PROJECT_ROOT
 from coordinator.todo.service import todo_for
 from coordinator.web.i18n import LANGUAGE_COOKIE, LANGUAGES, Translator, catalogue, language_of
 from coordinator.web.mapview import MapView, arrow_geometry, map_view
@@ -36,7 +36,7 @@ from coordinator.web.timefmt import jst
 
 WEB_DIR = Path(__file__).resolve().parent
 STATIC_DIR = WEB_DIR / "static"
-LIVE_CLIENT = PROJECT_ROOT / "realtime" / "client.js"
+LIVE_CLIENT = Path(realtime.__file__).resolve().parent / "client.js"
 PLAN_PATH = "/api/v1/disasters/{disaster_id}/plan"
 LIVE_PATH = "/api/v1/live"
 TODO_PATH = "/api/v1/todo"
