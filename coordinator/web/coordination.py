@@ -156,7 +156,7 @@ def plan_page(disaster_id: int, request: Request, session: SessionDep, user: Opt
              for n in picture["needs"]}
     return render(
         request, "plan.html", user=user, disaster=disaster, title=t("plan.title"), may=picture["may"]["plan"],
-        available=_has_route(request.app, PLAN_PATH),
+        available=_has_route(request.app, PLAN_PATH), view=view,
         config={"names": _association_names(view, t), "blocks_of": {p.association_id: p.block for p in view.points},
                 "needs": needs, **_reference(t)},
     )

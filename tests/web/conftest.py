@@ -4,6 +4,7 @@ Playwright driving Debian's Chromium (never a downloaded browser)."""
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -14,7 +15,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from coordinator.auth.models import ROLE_SECRETARIAT, ROLE_STAFF
+from coordinator.auth.models import ROLE_OBSERVER, ROLE_SECRETARIAT, ROLE_STAFF
 from coordinator.auth.service import create_user
 from coordinator.cli.demo import DemoResult, run_demo
 from coordinator.db import make_engine
@@ -22,6 +23,7 @@ from coordinator.disasters.models import AreaInput, Disaster, DisasterCreate
 from coordinator.disasters.service import declare_disaster
 from tests.conftest import ROOT
 from tests.coordinator.conftest import (  # noqa: F401  (fixtures re-used by these tests)
+    ServerProcess,
     _postgres_admin,
     _sqlite_template,
     app,
@@ -30,6 +32,7 @@ from tests.coordinator.conftest import (  # noqa: F401  (fixtures re-used by the
     engine,
     live_db_url,
     server_factory,
+    sqlite_url,
 )
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -115,6 +118,35 @@ def web_server(live_db_url: str, server_factory: Callable[..., Any]) -> tuple[st
     return server_factory(live_db_url).base_url, accounts
 
 
+@pytest.fixture(scope="module")
+def coord_server(tmp_path_factory: pytest.TempPathFactory,
+                 _sqlite_template: Path) -> Iterator[tuple[str, Accounts]]:  # noqa: F811
+    """One real server for the module on a SQLite file with seed() data: (base URL, accounts)."""
+    folder = tmp_path_factory.mktemp("coordination")
+    path = folder / "web.sqlite3"
+    shutil.copyfile(_sqlite_template, path)
+    database = make_engine(sqlite_url(path))
+    try:
+        accounts = seed(database)
+        # A password account for the acting coordinator of the requester's block (東海・北陸).
+        coordinator = accounts.live.acting_roles["coordinators"]["tokai_hokuriku"]["association_id"]
+        with Session(database) as session:
+            create_user(session, login="web-coordinator", display_name="幹事 テスト", role=ROLE_STAFF,
+                        association_id=coordinator, password=PASSWORD)
+            create_user(session, login="web-observer", display_name="閲覧 テスト", role=ROLE_OBSERVER,
+                        association_id=None, password=PASSWORD)
+            session.commit()
+        accounts.logins["coordinator"] = "web-coordinator"
+        accounts.logins["observer"] = "web-observer"
+        accounts.logins["coordinator_id"] = coordinator
+    finally:
+        database.dispose()
+    server = ServerProcess(sqlite_url(path), folder / "server.log")
+    server.start()
+    yield server.base_url, accounts
+    server.stop()
+
+
 @pytest.fixture(scope="session")
 def browser(chromium_path: str) -> Iterator[Any]:
     """One Chromium for the session (Debian's, via executable_path)."""
@@ -189,6 +221,11 @@ def screenshot(page: Any, name: str) -> Path:
     path = ARTIFACTS / f"web-{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def settle(page: Any) -> None:
+    """Wait until the browser has laid out and painted twice (after a resize or a redraw; not a timer)."""
+    page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
 
 
 def sign_in(page: Any, base_url: str, login: str, password: str = PASSWORD, *, then: str = "/") -> None:

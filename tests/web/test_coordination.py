@@ -6,50 +6,18 @@ Each test makes the disasters it needs; the server, its database and the browser
 from __future__ import annotations
 
 import re
-import shutil
-from collections.abc import Callable, Iterator
-from datetime import date, timedelta
-from pathlib import Path
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 from playwright.sync_api import expect
-from sqlmodel import Session
 
-from coordinator.auth.models import ROLE_STAFF
-from coordinator.auth.service import create_user
-from coordinator.db import make_engine
-from tests.coordinator.conftest import ServerProcess, sqlite_url
-from tests.web.conftest import PASSWORD, REQUESTER, Accounts, PageProblems, screenshot, seed, sign_in
+from tests.web.conftest import PASSWORD, REQUESTER, Accounts, PageProblems, screenshot, settle, sign_in
 
 pytestmark = pytest.mark.browser
 WIDTHS = (1366, 375)
-
-
-@pytest.fixture(scope="module")
-def coord_server(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path) -> Iterator[tuple[str, Accounts]]:
-    """One real server for the module on a SQLite file with seed() data: (base URL, accounts)."""
-    folder = tmp_path_factory.mktemp("coordination")
-    path = folder / "web.sqlite3"
-    shutil.copyfile(_sqlite_template, path)
-    database = make_engine(sqlite_url(path))
-    try:
-        accounts = seed(database)
-        # A password account for the acting coordinator of the requester's block (東海・北陸).
-        coordinator = accounts.live.acting_roles["coordinators"]["tokai_hokuriku"]["association_id"]
-        with Session(database) as session:
-            create_user(session, login="web-coordinator", display_name="幹事 テスト", role=ROLE_STAFF,
-                        association_id=coordinator, password=PASSWORD)
-            session.commit()
-        accounts.logins["coordinator"] = "web-coordinator"
-        accounts.logins["coordinator_id"] = coordinator
-    finally:
-        database.dispose()
-    server = ServerProcess(sqlite_url(path), folder / "server.log")
-    server.start()
-    yield server.base_url, accounts
-    server.stop()
 
 
 def api(base: str, login: str) -> httpx.Client:
@@ -69,7 +37,7 @@ def shots(page: Any, name: str) -> None:
     """A screenshot at each width (1366 and 375 px), with the overflow check at each."""
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 900})
-        page.wait_for_timeout(50)
+        settle(page)
         no_overflow(page)
         screenshot(page, f"{name}-{width}")
 
@@ -365,4 +333,152 @@ def test_pages_read_their_data_once_and_then_per_event(
             "start": date.today().isoformat(), "days": 3}).json()
         page.wait_for_selector(f"{needs} [data-need-id='{made['id']}']")
         assert 1 <= len(reads) - expected <= 2, reads
+    assert problems.problems == []
+
+
+def _drill_with_needs_and_offers(base: str, accounts: Accounts, name: str) -> tuple[int, dict[str, dict]]:
+    """A drill over Ishikawa with two needs (Vietnamese 2, English 1) and two offers: the coordinator's own
+    association (Aichi) offers Vietnamese, Toyama English. Returns the drill's id and the needs by language."""
+    today = date.today()
+    secretariat = api(base, accounts.logins["secretariat"])
+    drill = secretariat.post("/api/v1/disasters", json={"name": name, "kind": "earthquake", "mode": "drill",
+                                                        "area": {"prefectures": ["17"]}})
+    assert drill.status_code == 201, drill.text
+    drill_id = drill.json()["id"]
+    requester = api(base, accounts.logins[REQUESTER])
+    needs = {}
+    for language, headcount, notes in (("vi", 2, "輪島市の避難所で通訳"), ("en", 1, "七尾市の相談窓口")):
+        made = requester.post(f"/api/v1/disasters/{drill_id}/needs", json={
+            "requester_id": REQUESTER, "kind": "centre_staff", "language": language, "headcount": headcount,
+            "start": today.isoformat(), "days": 4, "notes": notes})
+        assert made.status_code == 201, made.text
+        needs[language] = made.json()
+    for login, language in ((accounts.logins["coordinator"], "vi"), (accounts.logins["pref_toyama"], "en")):
+        offered = api(base, login).post(f"/api/v1/disasters/{drill_id}/offers", json={
+            "languages": [language], "kinds": ["centre_staff"], "headcount": 2, "available_from": today.isoformat(),
+            "available_until": (today + timedelta(days=20)).isoformat()})
+        assert offered.status_code == 201, offered.text
+    return drill_id, needs
+
+
+def test_plan_page_filters_commits_the_selected_and_says_who_approves(
+        coord_server: tuple[str, Accounts], new_context: Callable[..., Any], problems: PageProblems) -> None:
+    """Filtered to Vietnamese, "commit the selected" commits only that proposal; the coordinator may not
+    approve its own association's dispatch, so the page names who does (never a 403 later)."""
+    base, accounts = coord_server
+    drill_id, needs = _drill_with_needs_and_offers(base, accounts, "計画の絞り込み訓練")
+    _, page = new_context(width=1366)
+    sign_in(page, base, accounts.logins["coordinator"], then=f"/disasters/{drill_id}/plan")
+    page.wait_for_selector("body[data-plan-version='1']")
+    rows = page.locator("#plan-table tbody tr[data-key]")
+    assert rows.count() == 2
+    assert page.locator("#plan-table tbody tr[data-state='new']").count() == 2
+    page.locator("#plan-filter select[name='language']").select_option("vi")
+    expect(page.locator("#plan-table tbody tr[data-key]:not([hidden])")).to_have_count(1)
+    visible = page.locator("#plan-table tbody tr[data-key]:not([hidden])").inner_text()
+    assert "愛知県国際交流協会 → 石川県国際交流協会" in visible and "ベトナム語" in visible
+    assert "1 件を選択中" in page.locator("#selected-count").inner_text()
+    page.locator("#plan-filter input[name='q']").fill("とやま")  # search: nothing Vietnamese from Toyama
+    expect(page.locator("#plan-table tbody tr[data-key]:not([hidden])")).to_have_count(0)
+    page.locator("#plan-filter input[name='q']").fill("")
+    page.locator("#commit-selected").click()
+    page.wait_for_selector("body[data-committed='1']")
+    committed = page.locator("#committed-list li").inner_text()
+    assert "愛知県国際交流協会" in committed
+    approver = page.locator("#committed-list li .awaiting").inner_text()
+    assert "静岡県国際交流協会" in approver or "事務局" in approver, approver
+    assert page.locator("#approve-request-committed").is_disabled()  # nothing here the coordinator may approve
+    stored = api(base, accounts.logins["secretariat"]).get(f"/api/v1/disasters/{drill_id}/dispatches").json()
+    assert [(d["need_id"], d["supplier_id"]) for d in stored] == [(needs["vi"]["id"], "pref_aichi")]
+    mine = api(base, accounts.logins["coordinator"]).get(f"/api/v1/dispatches/{stored[0]['id']}").json()
+    assert "approve" not in mine["allowed_actions"]
+    refused = api(base, accounts.logins["coordinator"]).post(f"/api/v1/dispatches/{stored[0]['id']}/approve")
+    assert refused.status_code == 403  # what the page said: the server agrees
+    # The next dry run keeps the committed one; the filter by what committing does shows it apart.
+    page.locator("#plan-again").click()
+    page.wait_for_selector("body[data-plan-version='3']")
+    page.locator("#plan-filter select[name='language']").select_option("")
+    page.locator("#plan-filter select[name='state']").select_option("new")
+    expect(page.locator("#plan-table tbody tr[data-key]:not([hidden])")).to_have_count(1)
+    assert "とやま国際センター" in page.locator("#plan-table tbody tr[data-key]:not([hidden])").inner_text()
+    shots(page, "plan-filtered")
+    assert problems.problems == []
+
+
+def test_dashboard_filters_every_list_zooms_to_the_region_and_shows_jst(
+        coord_server: tuple[str, Accounts], new_context: Callable[..., Any], problems: PageProblems) -> None:
+    """Block, association, language and state filters and a search on the needs and dispatches; cancelled
+    dispatches hidden until asked for (with the reason); the map zoomed to the blocks involved; JST times."""
+    base, accounts = coord_server
+    drill_id, needs = _drill_with_needs_and_offers(base, accounts, "ダッシュボードの絞り込み訓練")
+    secretariat = api(base, accounts.logins["secretariat"])
+    made = {}
+    for language, supplier in (("vi", "pref_aichi"), ("en", "pref_toyama")):
+        response = secretariat.post(f"/api/v1/disasters/{drill_id}/dispatches", json={
+            "need_id": needs[language]["id"], "supplier_id": supplier, "headcount": 1})
+        assert response.status_code == 201, response.text
+        made[language] = response.json()
+    cancelled = secretariat.post(f"/api/v1/dispatches/{made['en']['id']}/cancel", json={"reason": "重複のため取り消し"})
+    assert cancelled.status_code == 200 and cancelled.json()["cancel_reason"] == "重複のため取り消し", cancelled.text
+    _, page = new_context(width=1366)
+    sign_in(page, base, accounts.logins["secretariat"], then=f"/disasters/{drill_id}")
+    page.wait_for_selector("body[data-ready='1']")
+    assert "日本時間（JST）" in page.locator("main").inner_text()
+
+    # The regional map: zoomed to the blocks involved, then all Japan, then back.
+    box = page.locator("#japan-map")
+    region = [float(v) for v in box.get_attribute("viewBox").split()]
+    assert page.locator("#zoom-region").get_attribute("aria-pressed") == "true"
+    page.locator("#zoom-japan").click()
+    japan = [float(v) for v in box.get_attribute("viewBox").split()]
+    assert region[2] < japan[2] / 2 and region[3] < japan[3] / 2, (region, japan)  # Ishikawa's block only
+    page.locator("#zoom-region").click()
+    assert [float(v) for v in box.get_attribute("viewBox").split()] == region
+
+    needs_rows = "#needs-table tbody tr[data-need-id]"
+    needs_filter = page.locator("#needs-filter")
+    expect(page.locator(needs_rows)).to_have_count(2)
+    needs_filter.locator("select[name='language']").select_option("vi")
+    expect(page.locator(needs_rows)).to_have_count(1)
+    assert "輪島市の避難所で通訳" in page.locator(needs_rows).inner_text()
+    needs_filter.locator("select[name='language']").select_option("")
+    needs_filter.locator("select[name='block']").select_option("kyushu")
+    expect(page.locator(needs_rows)).to_have_count(0)
+    needs_filter.locator("select[name='block']").select_option("tokai_hokuriku")
+    expect(page.locator(needs_rows)).to_have_count(2)
+    needs_filter.locator("input[name='q']").fill("七尾")
+    expect(page.locator(needs_rows)).to_have_count(1)
+    needs_filter.locator("select[name='state']").select_option("fulfilled")
+    expect(page.locator(needs_rows)).to_have_count(0)
+
+    rows = "#dispatch-table tbody tr[data-dispatch-id]"
+    dispatch_filter = page.locator("#dispatch-filter")
+    expect(page.locator(rows)).to_have_count(1)  # the cancelled one is hidden by default
+    assert page.locator(rows).get_attribute("data-dispatch-id") == str(made["vi"]["id"])
+    dispatch_filter.locator("#show-withdrawn").check()
+    expect(page.locator(rows)).to_have_count(2)
+    withdrawn = page.locator(f"#dispatch-table tr[data-dispatch-id='{made['en']['id']}']").inner_text()
+    assert "重複のため取り消し" in withdrawn and "取り消し" in withdrawn
+    dispatch_filter.locator("select[name='association']").select_option("pref_toyama")
+    expect(page.locator(rows)).to_have_count(1)
+    dispatch_filter.locator("select[name='association']").select_option("")
+    dispatch_filter.locator("select[name='state']").select_option("proposed")
+    expect(page.locator(rows)).to_have_count(1)
+    dispatch_filter.locator("input[name='q']").fill("愛知")
+    expect(page.locator(rows)).to_have_count(1)
+    dispatch_filter.locator("input[name='q']").fill("とやま")
+    expect(page.locator(rows)).to_have_count(0)
+    dispatch_filter.locator("input[name='q']").fill("")
+
+    # Every time on the page is Japan time: the <time> text is its UTC datetime plus nine hours.
+    times = page.locator("main time[datetime]")
+    assert times.count() >= 1
+    for i in range(times.count()):
+        stamp = times.nth(i).get_attribute("datetime")
+        if not stamp:
+            continue
+        utc = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+        shown = (utc + timedelta(hours=9)).strftime("%Y-%m-%d %H:%M")
+        assert times.nth(i).inner_text() in (shown, f"{shown} JST"), stamp
+    shots(page, "dashboard-filtered")
     assert problems.problems == []

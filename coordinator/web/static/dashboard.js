@@ -226,7 +226,7 @@
       cell(t("col.supplier") + " → " + t("col.requester"), nameOf(d.supplier_id) + " \u2192 " + nameOf(d.requester_id)),
       cell(t("col.kind"), (kindNames[d.kind] || d.kind || "") + " / " + (languageNames[d.language] || d.language || "")),
       cell(t("col.headcount"), d.headcount, "num"), cell(t("col.stage"), t("coord.stage_" + d.stage)),
-      cell(t("col.state"), el("span", {}, state), why ? el("span", { className: "reason" }, why) : null),
+      cell(t("col.state"), el("span", {}, el("span", {}, state), why ? el("span", { className: "reason" }, why) : null)),
       cell(t("coord.col_awaiting"), awaiting), cell(t("coord.col_updated"), c.time(d.updated_at)), actions);
   }
   var dispatchList = c.listView(document.getElementById("dispatch-filter"), document.querySelector("#dispatch-table tbody"), {

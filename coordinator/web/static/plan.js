@@ -14,6 +14,10 @@
   var body = document.querySelector("#plan-table tbody");
   var commitAll = document.getElementById("commit-all");
   var commitSelected = document.getElementById("commit-selected");
+  var blocksOf = config.blocks_of || {};
+  var filter = c.filterBar(document.getElementById("plan-filter"), document.getElementById("plan-table"));
+  document.getElementById("plan-filter").addEventListener("change", function () { updateButtons(); });
+  document.getElementById("plan-filter").addEventListener("input", function () { updateButtons(); });
 
   function party(p, side) {
     var who = p[side === "supplier" ? "supplier" : "requester"];
@@ -39,6 +43,12 @@
   }
 
   function key(p, index) { return p.key || "index:" + index; }
+  // What committing a proposal does, as the filter's "state": new, kept, replaces, withheld.
+  function state(p) {
+    if (!p.committable) return "withheld";
+    if (p.existing_dispatch_id) return "kept";
+    return p.replaces && p.replaces.length ? "replaces" : "new";
+  }
 
   function drawTotals(p) {
     var totals = p.totals || {};
@@ -73,7 +83,10 @@
         el.apply(null, ["ul", {}].concat(x.reasons.slice(1).map(function (r) { return el("li", {}, c.pick(r)); }))));
       var period = n.start ? n.start + " – " + (n.end || "") + (n.days ? " (" + t("coord.days", { n: n.days }) + ")" : "") : "";
       var where = n.place_ja || n.place_name || "";
-      return el("tr", { className: x.committable ? "" : "withheld-row", dataset: { state: "proposal", key: key(x, index), needId: x.need_id } },
+      var blocks = [blocksOf[x.supplier_id], blocksOf[x.requester_id]].filter(Boolean).join(" ");
+      var data = { state: state(x), key: key(x, index), needId: x.need_id, block: blocks,
+                   associations: x.supplier_id + " " + x.requester_id, language: x.language };
+      return el("tr", { className: x.committable ? "" : "withheld-row", dataset: data },
         cell(t("coord.bulk_select"), box, "select"),
         cell(t("col.supplier") + " → " + t("col.requester"), party(x, "supplier") + " \u2192 " + party(x, "requester") + (where ? "（" + where + "）" : "")),
         cell(t("col.language"), n.language_ja ? c.pick(n, "language") : languageNames[x.language] || x.language),
@@ -84,6 +97,7 @@
         cell(t("plan.col_reasons"), reasons), cell(t("plan.col_effect"), effect(x)));
     });
     body.replaceChildren.apply(body, rows.length ? rows : [el("tr", {}, el("td", { colSpan: 10, className: "empty" }, t("dashboard.plan_empty")))]);
+    filter.apply();
     updateButtons();
   }
 
@@ -113,8 +127,9 @@
     }));
   }
 
+  // Only what the filter shows is selected: "commit the selected" commits the rows the user sees ticked.
   function selectedKeys() {
-    return Array.from(body.querySelectorAll("input.plan-select:checked")).map(function (b) { return b.value; });
+    return Array.from(body.querySelectorAll("tr:not([hidden]) input.plan-select:checked")).map(function (b) { return b.value; });
   }
   function updateButtons() {
     var committable = plan ? plan.proposals.filter(function (x) { return x.committable; }).length : 0;
@@ -193,7 +208,7 @@
   body.addEventListener("change", updateButtons);
   document.getElementById("select-all").addEventListener("change", function () {
     var on = this.checked;
-    body.querySelectorAll("input.plan-select:not(:disabled)").forEach(function (b) { b.checked = on; });
+    body.querySelectorAll("tr:not([hidden]) input.plan-select:not(:disabled)").forEach(function (b) { b.checked = on; });
     updateButtons();
   });
   document.getElementById("plan-again").addEventListener("click", dryRun);
