@@ -482,3 +482,53 @@ def test_dashboard_filters_every_list_zooms_to_the_region_and_shows_jst(
         assert times.nth(i).inner_text() in (shown, f"{shown} JST"), stamp
     shots(page, "dashboard-filtered")
     assert problems.problems == []
+
+
+def test_rename_change_area_close_and_reopen_from_the_web(
+        coord_server: tuple[str, Accounts], new_context: Callable[..., Any], problems: PageProblems) -> None:
+    """Item 1 after declaring: the secretariat renames, widens the area (with a reason, previewed), closes and
+    reopens (with a reason) from the dashboard and the edit form; the timeline says what changed and why."""
+    base, accounts = coord_server
+    secretariat = api(base, accounts.logins["secretariat"])
+    made = secretariat.post("/api/v1/disasters", json={"name": "区域変更の訓練", "kind": "flood", "mode": "drill",
+                                                       "area": {"prefectures": ["17"]}})
+    assert made.status_code == 201, made.text
+    drill_id = made.json()["id"]
+    _, page = new_context(width=1366)
+    sign_in(page, base, accounts.logins["secretariat"], then=f"/disasters/{drill_id}")
+    page.wait_for_selector("body[data-ready='1']")
+    page.once("dialog", lambda dialog: dialog.accept("区域変更の訓練（第2版）"))
+    page.locator("#rename-button").click()
+    expect(page.locator("#disaster-name")).to_contain_text("区域変更の訓練（第2版）")
+
+    page.locator("#edit-link").click()
+    page.wait_for_selector("body[data-ready='1']")
+    assert page.get_by_label("名称").input_value() == "区域変更の訓練（第2版）"
+    page.locator('#picker-prefectures path[data-code="18"]').click(force=True)
+    expect(page.locator("#declare-preview")).to_contain_text("福井県国際交流協会")
+    page.locator("#declare-submit").click()  # a changed area needs a reason: said beside the field
+    expect(page.locator('[data-field="reason"] .field-error')).not_to_be_empty()
+    page.locator("#edit-reason").fill("福井県でも浸水被害")
+    page.locator("#declare-submit").click()
+    page.wait_for_url(f"{base}/disasters/{drill_id}")
+    page.wait_for_selector("body[data-ready='1']")
+    stored = secretariat.get(f"/api/v1/disasters/{drill_id}").json()
+    assert stored["area_input"] == {"prefectures": ["17", "18"]} and "pref_fukui" in stored["affected_associations"]
+    assert "福井県国際交流協会" in page.locator("#affected-list").inner_text()
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#close-button").click()
+    expect(page.locator("#disaster-status")).to_have_text("終了")
+    expect(page.locator("#reopen-button")).to_be_visible()
+    page.once("dialog", lambda dialog: dialog.accept("誤って終了したため"))
+    page.locator("#reopen-button").click()
+    expect(page.locator("#disaster-status")).to_have_text("対応中")
+    assert secretariat.get(f"/api/v1/disasters/{drill_id}").json()["status"] == "open"
+
+    page.goto(f"{base}/disasters/{drill_id}/timeline")
+    page.wait_for_selector("#timeline-table tr[data-state='disaster.reopened']")
+    table = page.locator("#timeline-table").inner_text()
+    for text in ("名称を変更", "被災区域を変更", "福井県でも浸水被害", "対応を終了", "対応を再開",
+                 "誤って終了したため"):
+        assert text in table, text
+    assert problems.problems == []
