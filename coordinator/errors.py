@@ -1,12 +1,15 @@
-"""Domain errors with bilingual messages, and the one handler that maps them to HTTP."""
+"""Domain errors with bilingual messages, the shared checks that raise them (invalid, load_or_404,
+check_version), and the one handler that maps them to HTTP."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
@@ -158,6 +161,29 @@ def invalid(field: str, en: str, ja: str, **details: Any) -> Invalid:
     error = invalid_fields([problem(field, en, ja)])
     error.details.update(details)
     return error
+
+
+Row = TypeVar("Row")
+
+
+def load_or_404(session: Session, model: type[Row], row_id: Any, *, field: str, what_en: str, what_ja: str,
+                lock: bool = False, fresh: bool = False) -> Row:
+    """The row with this id, or a 404 naming it ("need_id: no need 7"); `lock` reads it FOR UPDATE."""
+    # FOR UPDATE on PostgreSQL makes a version check and the write one step (no lost update); SQLite's
+    # BEGIN IMMEDIATE already serialises writers. A locked read reloads the row over any cached copy.
+    row = session.get(model, row_id, with_for_update=lock or None, populate_existing=lock or fresh)
+    if row is None:
+        raise NotFound(f"{field}: no {what_en} {row_id}", f"{field}：{what_ja} {row_id} は見つかりません", field=field)
+    return row
+
+
+def check_version(current: int | str, sent: int | str | None, *, en: str, ja: str,
+                  details: Callable[[], dict[str, Any]] | None = None) -> None:
+    """Refuse a change made on another version than `current` (409 on "version", with `details()` when
+    given); None skips the check."""
+    if sent is None or sent == current:
+        return
+    raise Conflict(en, ja, field="version", details={"version": current, **(details() if details else {})})
 
 
 def japanese_problem(error: dict[str, Any]) -> str:

@@ -25,7 +25,7 @@ from coordinator.auth.service import (
     revoke_token,
 )
 from coordinator.db import writes
-from coordinator.errors import Conflict, Invalid, NotFound, Unauthenticated
+from coordinator.errors import Conflict, Invalid, NotFound, Unauthenticated, load_or_404
 from coordinator.events.service import record_event
 
 
@@ -40,10 +40,7 @@ class AccountSummary:
 
 def get_user(session: Session, user_id: int) -> User:
     """A user by id, or NotFound naming user_id."""
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound(f"user_id: no user {user_id}", f"user_id：利用者 {user_id} は見つかりません", field="user_id")
-    return user
+    return load_or_404(session, User, user_id, field="user_id", what_en="user", what_ja="利用者")
 
 
 def _authorise(actor: User | None) -> None:

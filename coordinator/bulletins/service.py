@@ -37,7 +37,7 @@ from coordinator.disasters import service as disasters
 from coordinator.disasters.models import AreaInput, Disaster, DisasterAreaChange, DisasterCreate
 from coordinator.disasters.preview import declaration_preview
 from coordinator.drills.marks import marked
-from coordinator.errors import Conflict, DomainError, Invalid, NotFound
+from coordinator.errors import Conflict, DomainError, Invalid, NotFound, load_or_404
 from coordinator.events.models import utcnow
 from coordinator.events.service import record_event
 from coordinator.reference import all_association_ids, current_agreement
@@ -322,21 +322,13 @@ def list_bulletins(session: Session, *, actor: User, mode: str = "live", limit: 
 def get_bulletin(session: Session, *, bulletin_id: int, actor: User) -> Bulletin:
     """One stored bulletin (with its XML)."""
     policy.ensure_can_read(actor)
-    bulletin = session.get(Bulletin, bulletin_id)
-    if bulletin is None:
-        raise NotFound(f"bulletin_id: no bulletin {bulletin_id}", f"bulletin_id：電文 {bulletin_id} はありません",
-                       field="bulletin_id")
-    return bulletin
+    return load_or_404(session, Bulletin, bulletin_id, field="bulletin_id", what_en="bulletin", what_ja="電文")
 
 
 def get_proposal(session: Session, *, proposal_id: int, actor: User) -> Proposal:
     """One proposal."""
     policy.ensure_can_read(actor)
-    proposal = session.get(Proposal, proposal_id)
-    if proposal is None:
-        raise NotFound(f"proposal_id: no proposal {proposal_id}", f"proposal_id：提案 {proposal_id} はありません",
-                       field="proposal_id")
-    return proposal
+    return load_or_404(session, Proposal, proposal_id, field="proposal_id", what_en="proposal", what_ja="提案")
 
 
 def _open_proposal_of(session: Session, bulletin_id: int) -> Proposal:

@@ -36,7 +36,7 @@ class Timeline(BaseModel):
 @router.post("", response_model=DisasterPublic, status_code=201)
 def declare(data: DisasterCreate, session: SessionDep, user: CurrentUser) -> DisasterPublic:
     """Declare a disaster (or a drill) for an area (the secretariat, or the coordinator of every affected block)."""
-    return service.view(service.declare_disaster(session, data=data, actor=user), user)
+    return service.public(service.declare_disaster(session, data=data, actor=user), user)
 
 
 @router.post("/preview")
@@ -50,13 +50,13 @@ def list_(session: SessionDep, user: CurrentUser, mode: Literal["live", "drill"]
           status: Literal["open", "closed"] | None = None) -> list[DisasterPublic]:
     """Disasters of one mode (default live; drills only with mode=drill)."""
     rows = service.list_disasters(session, actor=user, mode=mode, status=status)
-    return [service.view(d, user) for d in rows]
+    return [service.public(d, user) for d in rows]
 
 
 @router.get("/{disaster_id}", response_model=DisasterPublic)
 def read(disaster_id: int, session: SessionDep, user: CurrentUser) -> DisasterPublic:
     """One disaster with its affected area, acting roles and what the caller may do to it."""
-    return service.view(service.get_disaster(session, disaster_id=disaster_id, actor=user), user)
+    return service.public(service.get_disaster(session, disaster_id=disaster_id, actor=user), user)
 
 
 @router.get("/{disaster_id}/area-input")
@@ -69,26 +69,26 @@ def area_input(disaster_id: int, session: SessionDep, user: CurrentUser) -> dict
 def rename(disaster_id: int, data: DisasterUpdate, session: SessionDep, user: CurrentUser) -> DisasterPublic:
     """Rename a disaster (optional `reason`; the secretariat, or the coordinator of every affected block)."""
     disaster = service.rename_disaster(session, disaster_id=disaster_id, data=data, actor=user)
-    return service.view(disaster, user)
+    return service.public(disaster, user)
 
 
 @router.post("/{disaster_id}/area", response_model=DisasterPublic)
 def change_area(disaster_id: int, data: DisasterAreaChange, session: SessionDep, user: CurrentUser) -> DisasterPublic:
     """Change the affected area with a reason: affected associations and acting roles are derived again."""
-    return service.view(service.change_area(session, disaster_id=disaster_id, data=data, actor=user), user)
+    return service.public(service.change_area(session, disaster_id=disaster_id, data=data, actor=user), user)
 
 
 @router.post("/{disaster_id}/reopen", response_model=DisasterPublic)
 def reopen(disaster_id: int, data: DisasterReopen, session: SessionDep, user: CurrentUser) -> DisasterPublic:
     """Reopen a closed disaster, with a reason (the secretariat only)."""
-    return service.view(service.reopen_disaster(session, disaster_id=disaster_id, actor=user, reason=data.reason),
+    return service.public(service.reopen_disaster(session, disaster_id=disaster_id, actor=user, reason=data.reason),
                         user)
 
 
 @router.post("/{disaster_id}/cross-block", response_model=DisasterPublic)
 def open_cross_block(disaster_id: int, session: SessionDep, user: CurrentUser) -> DisasterPublic:
     """Open support from other blocks (acting secretariat)."""
-    return service.view(service.open_cross_block(session, disaster_id=disaster_id, actor=user), user)
+    return service.public(service.open_cross_block(session, disaster_id=disaster_id, actor=user), user)
 
 
 @router.post("/{disaster_id}/close", response_model=DisasterPublic)
@@ -97,7 +97,7 @@ def close(disaster_id: int, session: SessionDep, user: CurrentUser,
     """Close a disaster, with an optional reason (the secretariat, or the coordinator of every affected block)."""
     disaster = service.close_disaster(session, disaster_id=disaster_id, actor=user,
                                       reason=data.reason if data else None)
-    return service.view(disaster, user)
+    return service.public(disaster, user)
 
 
 @router.get("/{disaster_id}/summary", response_model=DisasterSummary)

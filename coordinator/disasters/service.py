@@ -25,7 +25,7 @@ from coordinator.disasters.models import (
     DisasterUpdate,
 )
 from coordinator.disasters.preview import declaration_preview
-from coordinator.errors import Conflict, Forbidden, Invalid, NotFound
+from coordinator.errors import Conflict, Forbidden, Invalid, load_or_404
 from coordinator.events.models import Event, utcnow
 from coordinator.events.service import events_since, record_event
 from coordinator.inputs import geojson_vertices
@@ -41,21 +41,20 @@ from coordinator.reference import (
 MAX_TIMELINE_LIMIT = 1000
 
 
-def public(disaster: Disaster) -> dict[str, Any]:
-    """The public JSON view of a disaster (also the payload of its events): never a drawn area's input."""
-    view = DisasterPublic.model_validate(disaster)
-    view.area_input = area_input_summary(disaster.area_input)
-    return view.model_dump(mode="json", exclude={"allowed_actions"})
-
-
-def view(disaster: Disaster, actor: User) -> DisasterPublic:
-    """The disaster as the API answers `actor`: the resolved area, and what `actor` may do now."""
+def public(disaster: Disaster, actor: User | None = None) -> DisasterPublic:
+    """The public view of a disaster (never a drawn area's input); with `actor`, what they may do now."""
     from coordinator.disasters.actions import disaster_actions
 
     shown = DisasterPublic.model_validate(disaster)
     shown.area_input = area_input_summary(disaster.area_input)
-    shown.allowed_actions = disaster_actions(actor, disaster)
+    if actor is not None:
+        shown.allowed_actions = disaster_actions(actor, disaster)
     return shown
+
+
+def payload(disaster: Disaster) -> dict[str, Any]:
+    """The disaster as its events carry it (the public view without anyone's allowed actions)."""
+    return public(disaster).model_dump(mode="json", exclude={"allowed_actions"})
 
 
 def roles_dict(roles: Any) -> dict[str, Any]:
@@ -203,7 +202,7 @@ def _record(session: Session, disaster: Disaster, type: str, actor: User | None,
     record_event(session, type=type, entity="disaster", entity_id=disaster.id, disaster_id=disaster.id,
                  mode=disaster.mode, actor_user_id=actor.id if actor else None,
                  actor_association_id=actor.association_id if actor else None,
-                 associations=all_association_ids(), payload={**public(disaster), **extra},
+                 associations=all_association_ids(), payload={**payload(disaster), **extra},
                  acted_as=capacity or policy.acted_as(actor, disaster))
 
 
@@ -220,11 +219,8 @@ def list_disasters(session: Session, *, actor: User, mode: str = "live",
 def _load(session: Session, disaster_id: int, *, lock: bool = False) -> Disaster:
     # FOR UPDATE (PostgreSQL) serialises concurrent changes of one disaster; SQLite's BEGIN IMMEDIATE
     # already serialises every writer.
-    disaster = session.get(Disaster, disaster_id, with_for_update=lock or None, populate_existing=lock)
-    if disaster is None:
-        raise NotFound(f"disaster_id: no disaster {disaster_id}",
-                       f"disaster_id：災害 {disaster_id} は見つかりません", field="disaster_id")
-    return disaster
+    return load_or_404(session, Disaster, disaster_id, field="disaster_id", what_en="disaster", what_ja="災害",
+                       lock=lock)
 
 
 def get_disaster(session: Session, *, disaster_id: int, actor: User) -> Disaster:

@@ -42,7 +42,7 @@ from coordinator.dispatches.transitions import (
     state_values,
     transition_values,
 )
-from coordinator.errors import Conflict, Invalid, InvalidTransition, NotFound, invalid
+from coordinator.errors import Conflict, InvalidTransition, invalid, load_or_404
 from coordinator.events.models import Event, utcnow
 from coordinator.events.service import record_event
 from coordinator.needs.models import Need
@@ -152,10 +152,6 @@ def record_dispatch_event(session: Session, *, dispatch: Dispatch, type: str,
     _record(session, disaster, dispatch, type, None, extra)
 
 
-def _invalid(field: str, en: str, ja: str, **details: Any) -> Invalid:
-    return invalid(field, en, ja, **details)
-
-
 # ---------------------------------------------------------------------------------------------------
 # Capacity
 # ---------------------------------------------------------------------------------------------------
@@ -224,41 +220,35 @@ def _ensure_capacity(session: Session, dispatch: Dispatch, headcount: int | None
 # ---------------------------------------------------------------------------------------------------
 
 def _load_need(session: Session, disaster: Disaster, need_id: int) -> Need:
-    need = session.get(Need, need_id)
-    if need is None:
-        raise NotFound(f"need_id: no need {need_id}", f"need_id：ニーズ {need_id} は見つかりません",
-                       field="need_id")
+    need = load_or_404(session, Need, need_id, field="need_id", what_en="need", what_ja="ニーズ")
     if need.disaster_id != disaster.id:
-        raise _invalid("need_id", f"need {need_id} belongs to another disaster",
+        raise invalid("need_id", f"need {need_id} belongs to another disaster",
                        f"ニーズ {need_id} は別の災害のものです")
     return need
 
 
 def _check_supplier(disaster: Disaster, need: Need, supplier_id: str) -> None:
     if association_or_none(supplier_id) is None or block_of(supplier_id) is None:
-        raise _invalid("supplier_id", f"unknown association {supplier_id!r}",
+        raise invalid("supplier_id", f"unknown association {supplier_id!r}",
                        f"協会 {supplier_id!r} は存在しません")
     if supplier_id == need.requester_id:
-        raise _invalid("supplier_id", "the requesting association cannot supply itself",
+        raise invalid("supplier_id", "the requesting association cannot supply itself",
                        "要請団体自身を応援団体にはできません")
     if supplier_id in disaster.affected_associations:
         # Its own staff may be victims (Chūetsu-oki 2007, DOMAIN.md): it needs help, it cannot give it.
-        raise _invalid("supplier_id", f"{supplier_id} is affected by this disaster",
+        raise invalid("supplier_id", f"{supplier_id} is affected by this disaster",
                        f"{supplier_id} はこの災害の被災地域の協会です")
 
 
 def _check_offer(session: Session, disaster: Disaster, supplier_id: str, offer_id: int | None) -> None:
     if offer_id is None:
         return
-    offer = session.get(Offer, offer_id)
-    if offer is None:
-        raise NotFound(f"offer_id: no offer {offer_id}", f"offer_id：申し出 {offer_id} は見つかりません",
-                       field="offer_id")
+    offer = load_or_404(session, Offer, offer_id, field="offer_id", what_en="offer", what_ja="申し出")
     if offer.disaster_id != disaster.id or offer.association_id != supplier_id:
-        raise _invalid("offer_id", f"offer {offer_id} is not {supplier_id}'s offer for this disaster",
+        raise invalid("offer_id", f"offer {offer_id} is not {supplier_id}'s offer for this disaster",
                        f"申し出 {offer_id} はこの災害における {supplier_id} の申し出ではありません")
     if offer.status != "active":
-        raise _invalid("offer_id", f"offer {offer_id} is {offer.status}",
+        raise invalid("offer_id", f"offer {offer_id} is {offer.status}",
                        f"申し出 {offer_id} は有効ではありません（{offer.status}）")
 
 
@@ -290,7 +280,7 @@ def propose_dispatch(session: Session, *, disaster_id: int, data: DispatchCreate
     stage = 1 if requester_block == supplier_block else 2
     capacity = policy.ensure_can_propose(actor, disaster, requester_block=requester_block, stage=stage)
     if data.stage is not None and data.stage != stage:
-        raise _invalid("stage", f"{data.supplier_id} is a stage-{stage} supporter for {need.requester_id}",
+        raise invalid("stage", f"{data.supplier_id} is a stage-{stage} supporter for {need.requester_id}",
                        f"{data.supplier_id} は {need.requester_id} に対して第{stage}段階の応援団体です",
                        stage=stage)
     if stage == 2 and not disaster.cross_block_open:
@@ -302,7 +292,7 @@ def propose_dispatch(session: Session, *, disaster_id: int, data: DispatchCreate
                        f"need_id：ニーズ {need.id} は {need.status} です", field="need_id",
                        details={"need_status": need.status})
     if data.headcount > need.headcount:
-        raise _invalid("headcount", f"more people ({data.headcount}) than the need asks for ({need.headcount})",
+        raise invalid("headcount", f"more people ({data.headcount}) than the need asks for ({need.headcount})",
                        f"ニーズの必要人数（{need.headcount}人）を超えています（{data.headcount}人）",
                        need_headcount=need.headcount)
     _check_offer(session, disaster, data.supplier_id, data.offer_id)
@@ -377,14 +367,8 @@ def replace_proposals(session: Session, *, disaster: Disaster, replaced: Sequenc
 # ---------------------------------------------------------------------------------------------------
 
 def _load(session: Session, dispatch_id: int, *, lock: bool = False) -> Dispatch:
-    query = select(Dispatch).where(Dispatch.id == dispatch_id).execution_options(populate_existing=True)
-    if lock:
-        query = query.with_for_update()
-    dispatch = session.exec(query).first()
-    if dispatch is None:
-        raise NotFound(f"dispatch_id: no dispatch {dispatch_id}",
-                       f"dispatch_id：派遣 {dispatch_id} は見つかりません", field="dispatch_id")
-    return dispatch
+    return load_or_404(session, Dispatch, dispatch_id, field="dispatch_id", what_en="dispatch", what_ja="派遣",
+                       lock=lock, fresh=True)
 
 
 def _action(action: str) -> DispatchAction:
@@ -392,7 +376,7 @@ def _action(action: str) -> DispatchAction:
         return DispatchAction(action)
     except ValueError:
         names = [a.value for a in DispatchAction]
-        raise _invalid("action", f"unknown action {action!r}; one of {names}",
+        raise invalid("action", f"unknown action {action!r}; one of {names}",
                        f"操作 {action!r} は存在しません（{'・'.join(names)}）") from None
 
 
@@ -401,7 +385,7 @@ def _cost_policy(given: str | None) -> str:
     if given is None:
         return str(cost.default)
     if given not in cost.allowed:
-        raise _invalid("cost_policy", f"{given!r} is not one of the agreement's policies {list(cost.allowed)}",
+        raise invalid("cost_policy", f"{given!r} is not one of the agreement's policies {list(cost.allowed)}",
                        f"{given!r} は協定の精算方法（{'・'.join(cost.allowed)}）にありません",
                        allowed=list(cost.allowed))
     return given
@@ -412,14 +396,14 @@ def _answer_values(action: DispatchAction, *, expected_cost_yen: int | None, cos
     """The fields an action records besides state, version and timestamp; validated."""
     if action == DispatchAction.accept:
         if expected_cost_yen is None:
-            raise _invalid("expected_cost_yen", "required when accepting (0 when there is no cost)",
+            raise invalid("expected_cost_yen", "required when accepting (0 when there is no cost)",
                            "受諾時に必須です（費用がない場合は 0）")
         if expected_cost_yen < 0:
-            raise _invalid("expected_cost_yen", "must be 0 or more", "0 以上で入力してください")
+            raise invalid("expected_cost_yen", "must be 0 or more", "0 以上で入力してください")
         return {"expected_cost_yen": expected_cost_yen, "cost_policy": _cost_policy(cost_policy)}
     if action == DispatchAction.decline:
         if reason is None or not reason.strip():
-            raise _invalid("reason", "a reason is required to decline", "辞退には理由が必要です")
+            raise invalid("reason", "a reason is required to decline", "辞退には理由が必要です")
         return {"decline_reason": reason.strip()}
     if action == DispatchAction.cancel:
         return {"cancel_reason": reason.strip() if reason and reason.strip() else None}
@@ -483,12 +467,12 @@ def _actual_time(dispatch: Dispatch, action: DispatchAction, at: datetime | None
         return now
     moment = as_utc(at)
     if moment > now + CLOCK_SKEW:
-        raise _invalid("at", "the actual time cannot be in the future", "実際の時刻に未来の時刻は指定できません")
+        raise invalid("at", "the actual time cannot be in the future", "実際の時刻に未来の時刻は指定できません")
     before = {DispatchAction.depart: dispatch.answered_at, DispatchAction.arrive: dispatch.en_route_at,
               DispatchAction.complete: dispatch.on_site_at}.get(action)
     # Times are typed to the minute: the same minute as the step before is not "before" it.
     if before is not None and moment < as_utc(before).replace(second=0, microsecond=0):
-        raise _invalid("at", "the actual time cannot be before the previous step",
+        raise invalid("at", "the actual time cannot be before the previous step",
                        "実際の時刻は前の段階の時刻より後にしてください", previous=as_utc(before).isoformat())
     return moment
 
@@ -539,7 +523,7 @@ def _transition(session: Session, *, dispatch_id: int, action: str, actor: User,
     if parsed == DispatchAction.accept:
         accepted = dispatch.headcount if headcount is None else headcount
         if not 1 <= accepted <= dispatch.headcount:
-            raise _invalid("accepted_headcount", f"between 1 and the {dispatch.headcount} people asked",
+            raise invalid("accepted_headcount", f"between 1 and the {dispatch.headcount} people asked",
                            f"1 から依頼人数（{dispatch.headcount}人）の間で指定してください",
                            asked=dispatch.headcount)
         flagged = _cost_flag(session, dispatch, values["expected_cost_yen"], confirm_cost, accepted)
@@ -601,7 +585,7 @@ def answer_cost(session: Session, *, dispatch_id: int, actor: User, agree: bool,
         type, extra = "dispatch.cost_agreed", {}
     else:
         if reason is None or not reason.strip():
-            raise _invalid("reason", "say why the cost is refused", "費用を断る理由を入力してください")
+            raise invalid("reason", "say why the cost is refused", "費用を断る理由を入力してください")
         _move(session, dispatch, DispatchAction.cancel, actor=actor, now=when, values={
             "cost_status": "refused_by_requester",
             "cancel_reason": f"cost refused by the requester: {reason.strip()}"})

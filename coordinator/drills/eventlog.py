@@ -7,16 +7,13 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from coordinator.disasters.models import Disaster
-from coordinator.errors import Conflict, NotFound
+from coordinator.errors import Conflict, load_or_404
 from coordinator.events.models import Event, EventPublic
 
 
 def load_drill(session: Session, drill_id: int) -> Disaster:
     """The drill's disaster; NotFound, or Conflict when the id names a live disaster."""
-    disaster = session.get(Disaster, drill_id)
-    if disaster is None:
-        raise NotFound(f"drill_id: no drill {drill_id}", f"drill_id：訓練 {drill_id} は見つかりません",
-                       field="drill_id")
+    disaster = load_or_404(session, Disaster, drill_id, field="drill_id", what_en="drill", what_ja="訓練")
     if disaster.mode != "drill":
         raise Conflict(f"drill_id: {drill_id} is a live disaster, not a drill",
                        f"drill_id：{drill_id} は本番の災害であり訓練ではありません", field="drill_id",

@@ -11,7 +11,7 @@ from agreements import acting_roles
 from coordinator.auth.models import User
 from coordinator.db import writes
 from coordinator.disasters.models import Disaster
-from coordinator.disasters.service import public, roles_dict
+from coordinator.disasters.service import payload, roles_dict
 from coordinator.drills.marks import record_drill_event
 from coordinator.errors import Conflict, NotFound
 from coordinator.reference import current_agreement
@@ -47,5 +47,5 @@ def mark_unavailable(session: Session, *, disaster_id: int, unavailable: Collect
     changes = {role: {"old": old.get(role), "new": who} for role, who in new.items() if old.get(role) != who}
     record_drill_event(session, disaster_id=disaster_id, type="drill.roles_changed", minute=minute,
                        actor_user_id=actor.id if actor else None, unavailable=gone, changes=changes,
-                       acting_roles=after, disaster=public(disaster))
+                       acting_roles=after, disaster=payload(disaster))
     return disaster

@@ -20,7 +20,7 @@ from coordinator.disasters.service import get_disaster, get_open_disaster
 from coordinator.dispatches import policy as dispatch_policy
 from coordinator.dispatches.models import Dispatch
 from coordinator.dispatches.service import Proposal, replace_proposals
-from coordinator.errors import Conflict, Forbidden, Invalid
+from coordinator.errors import Forbidden, Invalid, check_version
 from coordinator.events.models import utcnow
 from coordinator.events.service import record_event
 from coordinator.matching import policy
@@ -108,11 +108,9 @@ def _commit(session: Session, *, disaster_id: int, actor: User, agreement: Any |
     inputs = gather_inputs(session, disaster=disaster, agreement=agreement, scope=scope)
     plan = _solve(inputs, agreement=agreement, disaster=disaster)
     public = plan_public(disaster, agreement, inputs, plan, scope, committed=True, actor=actor)
-    if version is not None and version != public.version:
-        raise Conflict("version: the situation changed since this plan was made: plan again and check the new "
-                       "preview",
-                       "version：この計画の作成後に状況が変わりました。もう一度計画し、新しい内容を確認してください",
-                       field="version", details={"version": public.version})
+    check_version(public.version, version,
+                  en="version: the situation changed since this plan was made: plan again and check the new preview",
+                  ja="version：この計画の作成後に状況が変わりました。もう一度計画し、新しい内容を確認してください")
     chosen = _chosen(public.proposals, selection)
     keys = {p.key for p in chosen}
     actions = {item.dispatch_id: item for item in public.existing}

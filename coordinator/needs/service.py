@@ -15,7 +15,14 @@ from coordinator.contacts import service as contacts
 from coordinator.db import writes
 from coordinator.disasters.models import Disaster
 from coordinator.disasters.service import get_disaster, get_open_disaster
-from coordinator.errors import Conflict, Invalid, InvalidTransition, NotFound, invalid, invalid_fields, problem
+from coordinator.errors import (
+    InvalidTransition,
+    check_version,
+    invalid,
+    invalid_fields,
+    load_or_404,
+    problem,
+)
 from coordinator.events.models import utcnow
 from coordinator.events.service import record_event
 from coordinator.needs import policy
@@ -64,13 +71,9 @@ def _record(session: Session, disaster: Disaster, need: Need, type: str, actor: 
                  associations=policy.event_readers(disaster, need.requester_id), payload=_payload(need))
 
 
-def _invalid(field: str, en: str, ja: str, **details: Any) -> Invalid:
-    return invalid(field, en, ja, **details)
-
-
 def _check_requester(disaster: Disaster, requester_id: str) -> None:
     if requester_id not in disaster.affected_associations:
-        raise _invalid("requester_id", f"association {requester_id!r} is not affected by this disaster",
+        raise invalid("requester_id", f"association {requester_id!r} is not affected by this disaster",
                        f"協会 {requester_id!r} はこの災害の被災地域の協会ではありません",
                        affected=disaster.affected_associations)
 
@@ -179,29 +182,26 @@ def create_need(session: Session, *, disaster_id: int, data: NeedCreate, actor: 
 
 
 def _load(session: Session, need_id: int, *, lock: bool = False) -> Need:
-    # FOR UPDATE on PostgreSQL so that the version check and the write are one step (no lost update).
-    need = session.get(Need, need_id, with_for_update=lock or None, populate_existing=lock)
-    if need is None:
-        raise NotFound(f"need_id: no need {need_id}", f"need_id：ニーズ {need_id} は見つかりません",
-                       field="need_id")
-    return need
+    return load_or_404(session, Need, need_id, field="need_id", what_en="need", what_ja="ニーズ", lock=lock)
 
 
-def _check_version(session: Session, need: Need, version: int | None) -> None:
+def _ensure_current(session: Session, need: Need, version: int | None) -> None:
     """Refuse a change made on an old version, and show what the other person changed since (issue 15
     item 4: a concurrent edit shows the other person's change instead of only refusing)."""
-    if version is None or version == need.version:
-        return
-    assert need.id is not None
-    since = list(session.exec(select(NeedRevision).where(NeedRevision.need_id == need.id,
-                                                         col(NeedRevision.version) > version)
-                              .order_by(col(NeedRevision.version))))
-    changes = [{"version": r.version, "changes": r.changes, "by_association_id": r.by_association_id,
-                "on_behalf": r.on_behalf, "at": r.at.isoformat()} for r in since]
-    raise Conflict(f"Someone else changed this need meanwhile (now version {need.version}); check their "
-                   "change and send yours again", f"このニーズは他の人が先に更新しました（現在の版 {need.version}）。"
-                   "相手の変更を確認してから、もう一度送ってください", field="version",
-                   details={"version": need.version, "current": _payload(need), "changes_since": changes})
+
+    def since() -> dict[str, Any]:
+        revisions = session.exec(select(NeedRevision).where(NeedRevision.need_id == need.id,
+                                                            col(NeedRevision.version) > (version or 0))
+                                 .order_by(col(NeedRevision.version)))
+        changes = [{"version": r.version, "changes": r.changes, "by_association_id": r.by_association_id,
+                    "on_behalf": r.on_behalf, "at": r.at.isoformat()} for r in revisions]
+        return {"current": _payload(need), "changes_since": changes}
+
+    check_version(need.version, version, details=since,
+                  en=f"Someone else changed this need meanwhile (now version {need.version}); check their "
+                  "change and send yours again",
+                  ja=f"このニーズは他の人が先に更新しました（現在の版 {need.version}）。"
+                  "相手の変更を確認してから、もう一度送ってください")
 
 
 _STATUS_JA = {"open": "受付中", "cancelled": "取り消し済み", "fulfilled": "充足済み"}
@@ -234,12 +234,12 @@ def amend_need(session: Session, *, need_id: int, data: NeedUpdate, actor: User)
     disaster = get_open_disaster(session, need.disaster_id)
     on_behalf = policy.ensure_can_write(actor, disaster, requester_id=need.requester_id,
                                         requester_block=block_of(need.requester_id))
-    _check_version(session, need, data.version)
+    _ensure_current(session, need, data.version)
     _ensure_open(need)
     given = data.model_dump(exclude_unset=True, exclude={"version", "site_contact"})
     for name in ("kind", "language", "headcount", "start", "days", "remote"):
         if name in given and given[name] is None:
-            raise _invalid(name, "may not be null", "空にはできません")
+            raise invalid(name, "may not be null", "空にはできません")
     current = {name: getattr(need, name) for name in AMENDABLE_FIELDS}
     site, site_problems = contacts.site_contact_problems(data.site_contact)
     proposed = _validated(disaster, {**current, **given}, site_problems)
@@ -266,7 +266,7 @@ def cancel_need(session: Session, *, need_id: int, actor: User, version: int | N
     disaster = get_open_disaster(session, need.disaster_id)
     on_behalf = policy.ensure_can_write(actor, disaster, requester_id=need.requester_id,
                                         requester_block=block_of(need.requester_id))
-    _check_version(session, need, version)
+    _ensure_current(session, need, version)
     _ensure_open(need)
     need.status = "cancelled"
     need.cancel_reason = (reason or "").strip() or None

@@ -12,7 +12,7 @@ from coordinator.associations.models import Association
 from coordinator.auth.models import User
 from coordinator.db import writes
 from coordinator.disasters.models import Disaster
-from coordinator.errors import Conflict, Invalid, NotFound
+from coordinator.errors import Conflict, NotFound, invalid
 from coordinator.events.models import Event, utcnow
 from coordinator.events.service import record_event
 from coordinator.needs.models import Need
@@ -51,15 +51,11 @@ MAX_LIST = 200
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 
 
-def _invalid(field: str, en: str, ja: str) -> Invalid:
-    return Invalid(f"{field}: {en}", f"{field}：{ja}", field=field)
-
-
 def valid_email(value: str, field: str = "email") -> str:
     """A trimmed e-mail address with a lower-case domain, or Invalid naming the field."""
     value = value.strip()
     if len(value) > 254 or not _EMAIL.match(value):
-        raise _invalid(field, f"{value[:60]!r} is not an e-mail address",
+        raise invalid(field, f"{value[:60]!r} is not an e-mail address",
                        f"{value[:60]!r} はメールアドレスではありません")
     local, _, domain = value.rpartition("@")
     return f"{local}@{domain.lower()}"
@@ -70,7 +66,7 @@ def valid_webhook_url(value: str) -> str:
     value = value.strip()
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise _invalid("address", "a webhook is an http:// or https:// URL",
+        raise invalid("address", "a webhook is an http:// or https:// URL",
                        "Webhook は http:// または https:// で始まるURLです")
     return value
 
@@ -78,7 +74,7 @@ def valid_webhook_url(value: str) -> str:
 def _topics(topics: list[str], field: str = "topics") -> list[str]:
     unknown = sorted(set(topics) - set(TOPIC_IDS))
     if unknown:
-        raise _invalid(field, f"unknown topic {unknown[0]!r} (known: {', '.join(TOPIC_IDS)})",
+        raise invalid(field, f"unknown topic {unknown[0]!r} (known: {', '.join(TOPIC_IDS)})",
                        f"通知の種類 {unknown[0]!r} はありません（{'・'.join(TOPIC_IDS)}）")
     return [t for t in TOPIC_IDS if t in set(topics)]
 
@@ -97,7 +93,7 @@ def list_notifications(session: Session, *, actor: User, limit: int = 30,
                        unread_only: bool = False) -> NotificationList:
     """The caller's notifications, newest first, each in both languages, and the unread count."""
     if not 1 <= limit <= MAX_LIST:
-        raise _invalid("limit", f"must be between 1 and {MAX_LIST}", f"1 から {MAX_LIST} の範囲で指定してください")
+        raise invalid("limit", f"must be between 1 and {MAX_LIST}", f"1 から {MAX_LIST} の範囲で指定してください")
     query = select(InAppNotification).where(InAppNotification.user_id == actor.id)
     if unread_only:
         query = query.where(col(InAppNotification.read_at).is_(None))
@@ -133,7 +129,7 @@ def list_notifications(session: Session, *, actor: User, limit: int = 30,
 def mark_read(session: Session, *, actor: User, ids: list[int], all_: bool = False) -> int:
     """Mark the caller's notifications read (the ids given, or all); returns the unread count left."""
     if not ids and not all_:
-        raise _invalid("ids", "give the ids to mark read, or all: true",
+        raise invalid("ids", "give the ids to mark read, or all: true",
                        "既読にする通知の id か all: true を指定してください")
     query = update(InAppNotification).where(col(InAppNotification.user_id) == actor.id,
                                             col(InAppNotification.read_at).is_(None))
@@ -220,11 +216,11 @@ def add_address(session: Session, *, actor: User, association_id: str, data: Add
     if data.channel == EMAIL:
         address, fmt = valid_email(data.address, "address"), "plain"
         if data.format not in (None, "plain"):
-            raise _invalid("format", "an e-mail address takes no webhook format", "メールには形式を指定できません")
+            raise invalid("format", "an e-mail address takes no webhook format", "メールには形式を指定できません")
     else:
         address, fmt = valid_webhook_url(data.address), data.format or "json"
         if fmt == "plain":
-            raise _invalid("format", "a webhook is json, slack or teams",
+            raise invalid("format", "a webhook is json, slack or teams",
                            "Webhook の形式は json・slack・teams のいずれかです")
         if not key:
             raise Conflict("OUEN_NOTIFY_SIGNING_KEY is not set: webhooks cannot be signed",
@@ -272,9 +268,9 @@ def list_outbox(session: Session, *, actor: User, status: str | None = DEAD, lim
     """Outgoing messages by status (dead letters by default), newest first."""
     policy.ensure_can_see_outbox(actor)
     if status is not None and status not in STATUSES:
-        raise _invalid("status", f"one of {', '.join(STATUSES)}", f"{'・'.join(STATUSES)} のいずれかです")
+        raise invalid("status", f"one of {', '.join(STATUSES)}", f"{'・'.join(STATUSES)} のいずれかです")
     if not 1 <= limit <= 1000:
-        raise _invalid("limit", "must be between 1 and 1000", "1 から 1000 の範囲で指定してください")
+        raise invalid("limit", "must be between 1 and 1000", "1 から 1000 の範囲で指定してください")
     query = select(OutboxMessage)
     if status is not None:
         query = query.where(OutboxMessage.status == status)

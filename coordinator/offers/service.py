@@ -13,7 +13,7 @@ from coordinator.db import writes
 from coordinator.disasters.models import Disaster
 from coordinator.disasters.policy import Capacity
 from coordinator.disasters.service import get_disaster, get_open_disaster
-from coordinator.errors import Conflict, Invalid, InvalidTransition, NotFound, invalid
+from coordinator.errors import InvalidTransition, check_version, invalid, load_or_404
 from coordinator.events.models import utcnow
 from coordinator.events.service import record_event
 from coordinator.needs import policy as need_policy
@@ -34,10 +34,6 @@ from coordinator.offers.models import (
 from coordinator.reference import association_or_none, current_agreement
 
 
-def _invalid(field: str, en: str, ja: str, **details: Any) -> Invalid:
-    return invalid(field, en, ja, **details)
-
-
 def _languages(tags: list[str], field: str = "languages") -> list[str]:
     """The agreement's tags for the given ones, de-duplicated; a 422 naming the known languages otherwise."""
     agreement = current_agreement()
@@ -46,7 +42,7 @@ def _languages(tags: list[str], field: str = "languages") -> list[str]:
         try:
             tag = canonical(agreement, tag)
         except UnknownLanguage as error:
-            raise _invalid(field, error.problem, error.problem_ja, known_languages=error.known) from None
+            raise invalid(field, error.problem, error.problem_ja, known_languages=error.known) from None
         if tag not in out:
             out.append(tag)
     return out
@@ -56,36 +52,36 @@ def _kinds(kinds: list[str]) -> list[str]:
     known = [k.id for k in current_agreement().kinds]
     for kind in kinds:
         if kind not in known:
-            raise _invalid("kinds", f"unknown support kind {kind!r}; known: {', '.join(known)}",
+            raise invalid("kinds", f"unknown support kind {kind!r}; known: {', '.join(known)}",
                            f"支援の種類 {kind!r} は協定にありません（{', '.join(known)}）", known=known)
     return list(dict.fromkeys(kinds))
 
 
 def _window(available_from: date, available_until: date) -> None:
     if available_from > available_until:
-        raise _invalid("available_until", f"must not be before available_from ({available_from})",
+        raise invalid("available_until", f"must not be before available_from ({available_from})",
                        f"available_from（{available_from}）より前の日付は指定できません")
 
 
 def _headcount(headcount: int) -> None:
     if not 1 <= headcount <= MAX_OFFER_HEADCOUNT:
-        raise _invalid("headcount", f"must be between 1 and {MAX_OFFER_HEADCOUNT}",
+        raise invalid("headcount", f"must be between 1 and {MAX_OFFER_HEADCOUNT}",
                        f"1 から {MAX_OFFER_HEADCOUNT} の範囲で指定してください")
 
 
 def _check_supporter(disaster: Disaster, association_id: str) -> None:
     if association_or_none(association_id) is None:
-        raise _invalid("association_id", f"unknown association {association_id!r}",
+        raise invalid("association_id", f"unknown association {association_id!r}",
                        f"協会 {association_id!r} は見つかりません")
     if association_id in disaster.affected_associations:
-        raise _invalid("association_id", f"association {association_id!r} is affected by this disaster and "
+        raise invalid("association_id", f"association {association_id!r} is affected by this disaster and "
                        "cannot offer support for it",
                        f"協会 {association_id!r} はこの災害の被災地域にあるため支援を申し出ることはできません")
 
 
-def public(offer: Offer) -> dict[str, Any]:
-    """The public JSON view of an offer (also the payload of its events)."""
-    return OfferPublic.model_validate(offer).model_dump(mode="json")
+def public(offer: Offer) -> OfferPublic:
+    """The public view of an offer (its events carry it as JSON)."""
+    return OfferPublic.model_validate(offer)
 
 
 def _record(session: Session, disaster: Disaster, offer: Offer, type: str, actor: User,
@@ -93,8 +89,8 @@ def _record(session: Session, disaster: Disaster, offer: Offer, type: str, actor
     assert offer.id is not None
     record_event(session, type=type, entity="offer", entity_id=offer.id, disaster_id=disaster.id,
                  mode=disaster.mode, actor_user_id=actor.id, actor_association_id=actor.association_id,
-                 associations=policy.offer_event_readers(disaster, offer.association_id), payload=public(offer),
-                 acted_as=capacity)
+                 associations=policy.offer_event_readers(disaster, offer.association_id),
+                 payload=public(offer).model_dump(mode="json"), acted_as=capacity)
 
 
 def _recorded_by(actor: User, capacity: Capacity) -> dict[str, Any]:
@@ -139,12 +135,12 @@ def _check_need(session: Session, disaster: Disaster, association_id: str, need_
     """An offer may answer an open need of this disaster that the association may help with."""
     need = session.get(Need, need_id)
     if need is None or need.disaster_id != disaster.id:
-        raise _invalid("need_id", f"no need {need_id} in this disaster", "この災害にそのニーズはありません")
+        raise invalid("need_id", f"no need {need_id} in this disaster", "この災害にそのニーズはありません")
     if need.status != "open":
-        raise _invalid("need_id", f"need {need_id} is {need.status}", "このニーズはもう受け付けていません",
+        raise invalid("need_id", f"need {need_id} is {need.status}", "このニーズはもう受け付けていません",
                        need_status=need.status)
     if not need_policy.may_help(disaster, supporter_id=association_id, requester_id=need.requester_id):
-        raise _invalid("need_id", "the agreement does not (yet) let this association help with this need "
+        raise invalid("need_id", "the agreement does not (yet) let this association help with this need "
                        "(other blocks help once cross-block support is open)",
                        "協定上、このニーズにはまだ応援を申し出られません（他ブロックはブロック間支援の開始後）")
 
@@ -158,7 +154,7 @@ def prefill_offer(session: Session, *, disaster_id: int, data: OfferPrefill, act
     _window(data.available_from, data.available_until)
     rows = _capacity_rows(session, association_id)
     if not rows:
-        raise _invalid("standing_capacity", f"association {association_id!r} has no standing capacity "
+        raise invalid("standing_capacity", f"association {association_id!r} has no standing capacity "
                        "registered", f"協会 {association_id!r} には平常時の支援可能人数が登録されていません")
     languages = list(dict.fromkeys(r.language for r in rows))
     kinds = list(dict.fromkeys(k for r in rows for k in r.kinds))
@@ -173,12 +169,7 @@ def prefill_offer(session: Session, *, disaster_id: int, data: OfferPrefill, act
 
 
 def _load(session: Session, offer_id: int, *, lock: bool = False) -> Offer:
-    # FOR UPDATE on PostgreSQL so that the version check and the write are one step (no lost update).
-    offer = session.get(Offer, offer_id, with_for_update=lock or None, populate_existing=lock)
-    if offer is None:
-        raise NotFound(f"offer_id: no offer {offer_id}", f"offer_id：申し出 {offer_id} は見つかりません",
-                       field="offer_id")
-    return offer
+    return load_or_404(session, Offer, offer_id, field="offer_id", what_en="offer", what_ja="申し出", lock=lock)
 
 
 def _changeable(session: Session, offer_id: int, actor: User,
@@ -186,10 +177,8 @@ def _changeable(session: Session, offer_id: int, actor: User,
     offer = _load(session, offer_id, lock=True)
     disaster = get_open_disaster(session, offer.disaster_id)
     capacity = policy.change_capacity(actor, disaster, offer.association_id)
-    if version is not None and version != offer.version:
-        raise Conflict(f"version: the offer was changed meanwhile (now version {offer.version})",
-                       f"version：この申し出は他の人が更新しました（現在の版 {offer.version}）", field="version",
-                       details={"version": offer.version})
+    check_version(offer.version, version, en=f"version: the offer was changed meanwhile (now version {offer.version})",
+                  ja=f"version：この申し出は他の人が更新しました（現在の版 {offer.version}）")
     if offer.status != "active":
         raise InvalidTransition(f"status: the offer is {offer.status} and can no longer change",
                                 f"status：この申し出は {offer.status} のため変更できません", field="status",
@@ -204,7 +193,7 @@ def amend_offer(session: Session, *, offer_id: int, data: OfferUpdate, actor: Us
     given = data.model_dump(exclude_unset=True, exclude={"version"})
     for name in ("languages", "kinds", "headcount", "available_from", "available_until"):
         if name in given and given[name] is None:
-            raise _invalid(name, "may not be null", "空にはできません")
+            raise invalid(name, "may not be null", "空にはできません")
     if "languages" in given:
         given["languages"] = _languages(given["languages"])
     if "kinds" in given:
@@ -307,11 +296,8 @@ def add_standing_capacity(session: Session, *, data: StandingCapacityCreate, act
 
 
 def _load_capacity(session: Session, row_id: int) -> StandingCapacity:
-    row = session.get(StandingCapacity, row_id)
-    if row is None:
-        raise NotFound(f"capacity_id: no standing capacity row {row_id}",
-                       f"capacity_id：平常時登録 {row_id} は見つかりません", field="capacity_id")
-    return row
+    return load_or_404(session, StandingCapacity, row_id, field="capacity_id", what_en="standing capacity row",
+                       what_ja="平常時登録")
 
 
 @writes
@@ -323,7 +309,7 @@ def update_standing_capacity(session: Session, *, row_id: int, data: StandingCap
     given = data.model_dump(exclude_unset=True)
     for name in ("language", "kinds", "headcount"):
         if name in given and given[name] is None:
-            raise _invalid(name, "may not be null", "空にはできません")
+            raise invalid(name, "may not be null", "空にはできません")
     if "language" in given:
         given["language"] = _languages([given["language"]], field="language")[0]
     if "kinds" in given:

@@ -11,7 +11,7 @@ from coordinator.auth.models import User
 from coordinator.db import writes
 from coordinator.disasters.models import Disaster
 from coordinator.disasters.service import get_disaster
-from coordinator.errors import Conflict, Invalid, NotFound
+from coordinator.errors import Invalid, check_version, load_or_404
 from coordinator.events.models import utcnow
 from coordinator.events.service import record_event
 from coordinator.reference import all_association_ids, association_or_none, current_agreement
@@ -67,10 +67,9 @@ def _record(session: Session, report: SituationReport, type: str, actor: User) -
 def issue_report(session: Session, *, disaster_id: int, data: SituationReportCreate, actor: User) -> SituationReport:
     """A new report numbered after the last one (第N報), with its first summary, in one transaction."""
     summary = _summary(data.summary)
-    disaster = session.get(Disaster, disaster_id, with_for_update=True)  # numbers are given one at a time
-    if disaster is None:
-        raise NotFound(f"disaster_id: no disaster {disaster_id}", f"disaster_id：災害 {disaster_id} は見つかりません",
-                       field="disaster_id")
+    # Locked: report numbers are given one at a time.
+    disaster = load_or_404(session, Disaster, disaster_id, field="disaster_id", what_en="disaster", what_ja="災害",
+                           lock=True)
     policy.ensure_can_write(actor, disaster)
     last = session.exec(select(func.max(SituationReport.number)).where(
         SituationReport.disaster_id == disaster_id)).one()
@@ -88,11 +87,8 @@ def issue_report(session: Session, *, disaster_id: int, data: SituationReportCre
 
 
 def _load(session: Session, report_id: int, *, lock: bool = False) -> SituationReport:
-    report = session.get(SituationReport, report_id, with_for_update=lock or None, populate_existing=lock)
-    if report is None:
-        raise NotFound(f"report_id: no situation report {report_id}",
-                       f"report_id：状況報告 {report_id} は見つかりません", field="report_id")
-    return report
+    return load_or_404(session, SituationReport, report_id, field="report_id", what_en="situation report",
+                       what_ja="状況報告", lock=lock)
 
 
 @writes
@@ -102,10 +98,10 @@ def amend_report(session: Session, *, report_id: int, data: SituationReportUpdat
     report = _load(session, report_id, lock=True)
     disaster = get_disaster(session, disaster_id=report.disaster_id, actor=actor)
     policy.ensure_can_write(actor, disaster)
-    if data.version != report.version:
-        raise Conflict(f"version: the report is at version {report.version}, not {data.version}; reload it",
-                       f"version：この報告は版 {report.version} に更新されています（{data.version} ではありません）。"
-                       f"読み直してください", field="version", details={"version": report.version})
+    check_version(report.version, data.version,
+                  en=f"version: the report is at version {report.version}, not {data.version}; reload it",
+                  ja=f"version：この報告は版 {report.version} に更新されています（{data.version} ではありません）。"
+                  "読み直してください")
     if summary == report.summary:
         return report
     report.summary = summary
