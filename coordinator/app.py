@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -15,33 +14,44 @@ from coordinator.associations.router import router as associations_router
 from coordinator.auth.router import accounts_router
 from coordinator.auth.router import router as auth_router
 from coordinator.bulletins.inputs import start_inputs, stop_inputs
+from coordinator.bulletins.router import router as bulletins_router
+from coordinator.contacts.router import router as contacts_router
 from coordinator.db import make_engine
+from coordinator.disasters.router import router as disasters_router
+from coordinator.dispatches.router import router as dispatches_router
 from coordinator.errors import install_error_handlers
+from coordinator.exports.router import router as exports_router
 from coordinator.idempotency.middleware import install_idempotency
 from coordinator.jobs.runner import jobs
 from coordinator.live.router import router as live_router
 from coordinator.live.setup import live_for_app, start_live, stop_live
+from coordinator.matching.router import router as matching_router
+from coordinator.needs.router import router as needs_router
+from coordinator.notifications.router import router as notifications_router
+from coordinator.offers.router import router as offers_router
 from coordinator.ops import install_operations
 from coordinator.ops.bodies import BodyGuard
+from coordinator.places.router import router as places_router
 from coordinator.settings import Settings, get_settings
+from coordinator.sitreps.router import router as sitreps_router
+from coordinator.todo.router import router as todo_router
 from coordinator.web import install_web
 
 GZIP_MINIMUM_BYTES = 1000
 
-# Domain modules that each expose `router`.
 DOMAIN_ROUTERS = (
-    "coordinator.disasters.router",
-    "coordinator.needs.router",
-    "coordinator.offers.router",
-    "coordinator.dispatches.router",
-    "coordinator.matching.router",
-    "coordinator.exports.router",
-    "coordinator.places.router",
-    "coordinator.sitreps.router",
-    "coordinator.bulletins.router",
-    "coordinator.contacts.router",
-    "coordinator.todo.router",
-    "coordinator.notifications.router",
+    disasters_router,
+    needs_router,
+    offers_router,
+    dispatches_router,
+    matching_router,
+    exports_router,
+    places_router,
+    sitreps_router,
+    bulletins_router,
+    contacts_router,
+    todo_router,
+    notifications_router,
 )
 
 # FastAPI's own /docs page loads Swagger UI from a CDN; this one is self-contained so it works offline.
@@ -71,10 +81,6 @@ fetch("/openapi.json").then((r) => r.json()).then((spec) => {
 });
 </script></body></html>
 """
-
-
-def _domain_routers() -> list[object]:
-    return [importlib.import_module(name).router for name in DOMAIN_ROUTERS]
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
@@ -115,8 +121,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(accounts_router)
     app.include_router(associations_router)
     app.include_router(live_router)  # websocket /api/v1/live (docs/realtime.md)
-    for router in _domain_routers():
-        app.include_router(router)  # type: ignore[arg-type]
+    for router in DOMAIN_ROUTERS:
+        app.include_router(router)
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:

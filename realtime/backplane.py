@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
-from typing import Protocol
 
 from realtime.hub import Hub
 from realtime.protocol import Envelope
@@ -14,18 +13,6 @@ from realtime.protocol import Envelope
 log = logging.getLogger("ouen.realtime")
 
 CHANNEL = "ouen_events"
-
-
-class Backplane(Protocol):
-    """Connects committed events to a hub."""
-
-    async def start(self, hub: Hub) -> None:
-        """Begin delivering notices to `hub`."""
-        ...
-
-    async def stop(self) -> None:
-        """Stop delivering."""
-        ...
 
 
 class MemoryBackplane:
@@ -87,7 +74,6 @@ class PostgresBackplane:
         self.connected = asyncio.Event()
         self.reconnects = 0
         self._task: asyncio.Task[None] | None = None
-        self._connection: object | None = None
 
     async def start(self, hub: Hub) -> None:
         """Start listening (returns once the first LISTEN is in place, or after the first failure)."""
@@ -103,12 +89,6 @@ class PostgresBackplane:
                 await self._task
             self._task = None
 
-    async def drop_connection(self) -> None:
-        """Close the listening connection as a network failure would (used to test reconnection)."""
-        connection = self._connection
-        if connection is not None:
-            await connection.close()  # type: ignore[attr-defined]
-
     async def _listen_forever(self, hub: Hub) -> None:
         import psycopg
 
@@ -117,7 +97,6 @@ class PostgresBackplane:
             try:
                 async with await psycopg.AsyncConnection.connect(
                         self.dsn, autocommit=True, application_name=self.application_name) as connection:
-                    self._connection = connection
                     await connection.execute(f'LISTEN "{self.channel}"')
                     self.connected.set()
                     delay = self.reconnect_initial
@@ -130,7 +109,6 @@ class PostgresBackplane:
             except Exception as exc:
                 log.warning("realtime LISTEN connection lost (%s); reconnecting in %.1fs", exc, delay)
             finally:
-                self._connection = None
                 self.connected.clear()
             self.reconnects += 1
             await asyncio.sleep(delay)

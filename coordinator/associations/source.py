@@ -1,18 +1,13 @@
-"""Where association rows come from: geo.associations() when it exists, else data/associations.csv.
-
-The CSV reader is a stop-gap adapter until geo/ provides `associations(data_dir=None)`; both yield the same
-attribute names (id, name_ja, name_en, kind, prefecture_code, block, municipality_code, lat, lon, verified).
-"""
+"""Where association rows come from: geo's reference associations (data/associations.csv), plus the
+secretariat, which is not one of the 63 but acts in the workflow like one."""
 
 from __future__ import annotations
 
-import csv
-import importlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from coordinator.associations.models import SECRETARIAT_ID
+from geo.associations import Association, associations
 
 
 @dataclass(frozen=True)
@@ -40,39 +35,13 @@ SECRETARIAT = AssociationRecord(
     verified=True)
 
 
-def _flag(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    return str(value).strip().lower() in {"yes", "true", "1"}
-
-
-def _number(value: Any) -> float | None:
-    if value is None or value == "":
-        return None
-    return float(value)
-
-
-def _text(value: Any) -> str | None:
-    return None if value is None or value == "" else str(value)
-
-
-def _record(item: Any) -> AssociationRecord:
-    get = item.get if isinstance(item, dict) else lambda name: getattr(item, name, None)
+def _record(item: Association) -> AssociationRecord:
     return AssociationRecord(
-        id=str(get("id")), name_ja=str(get("name_ja")), name_en=str(get("name_en")), kind=str(get("kind")),
-        prefecture_code=str(get("prefecture_code")).zfill(2), block=_text(get("block")),
-        municipality_code=_text(get("municipality_code")), lat=_number(get("lat")), lon=_number(get("lon")),
-        verified=_flag(get("verified")))
-
-
-def _from_csv(data_dir: Path) -> list[AssociationRecord]:
-    with (data_dir / "associations.csv").open(encoding="utf-8", newline="") as handle:
-        return [_record(row) for row in csv.DictReader(handle)]
+        id=item.id, name_ja=item.name_ja, name_en=item.name_en, kind=item.kind, prefecture_code=item.prefecture_code,
+        block=item.block or None, municipality_code=item.municipality_code or None, lat=item.lat, lon=item.lon,
+        verified=item.verified)
 
 
 def association_records(data_dir: Path) -> list[AssociationRecord]:
     """The 63 associations from the reference data, plus the secretariat."""
-    # geo.associations is a submodule until geo/__init__.py exports the function of that name.
-    reader = getattr(importlib.import_module("geo"), "associations", None)
-    records = [_record(item) for item in reader(data_dir)] if callable(reader) else _from_csv(data_dir)
-    return [*records, SECRETARIAT]
+    return [*(_record(item) for item in associations(data_dir)), SECRETARIAT]

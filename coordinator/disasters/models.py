@@ -9,7 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
-from coordinator.events.models import utcnow
+from coordinator.events.models import EventPublic, utcnow
 from coordinator.inputs import Code, Text, check_geojson_size
 
 DISASTER_KINDS = ("earthquake", "tsunami", "flood", "typhoon", "volcano", "other")
@@ -176,3 +176,10 @@ class DisasterSummary(SQLModel):
     offers_active: int
     offered_people: int
     by_requester: dict[str, PeopleCounts]
+
+
+class Timeline(BaseModel):
+    """Events after `since` that the caller may read; continue with `since=next_since`."""
+
+    events: list[EventPublic]
+    next_since: int

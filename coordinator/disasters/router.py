@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query
-from pydantic import BaseModel
 
 from coordinator.auth.deps import CurrentUser
 from coordinator.db import SessionDep, SessionRoute
@@ -19,18 +18,13 @@ from coordinator.disasters.models import (
     DisasterReopen,
     DisasterSummary,
     DisasterUpdate,
+    Timeline,
 )
 from coordinator.events.models import EventPublic
 from coordinator.readmodel.summary import disaster_summary
 
 router = APIRouter(prefix="/api/v1/disasters", tags=["disasters"], route_class=SessionRoute)
 
-
-class Timeline(BaseModel):
-    """Events after `since` that the caller may read; continue with `since=next_since`."""
-
-    events: list[EventPublic]
-    next_since: int
 
 
 @router.post("", response_model=DisasterPublic, status_code=201)

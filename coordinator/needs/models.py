@@ -132,3 +132,12 @@ class NeedRevisionPublic(SQLModel):
     by_association_id: str | None
     on_behalf: bool
     at: datetime
+
+
+class NeedCancel(SQLModel):
+    """Optional guard for a cancellation (the version the caller last saw) and why it is cancelled."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int | None = Field(default=None, ge=1)
+    reason: str | None = Field(default=None, max_length=1000)

@@ -5,23 +5,14 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
 
 from coordinator.auth.deps import CurrentUser
 from coordinator.db import SessionDep, SessionRoute
 from coordinator.needs import service
-from coordinator.needs.models import NeedCreate, NeedPublic, NeedRevisionPublic, NeedUpdate
+from coordinator.needs.models import NeedCancel, NeedCreate, NeedPublic, NeedRevisionPublic, NeedUpdate
 
 router = APIRouter(prefix="/api/v1", tags=["needs"], route_class=SessionRoute)
 
-
-class NeedCancel(BaseModel):
-    """Optional guard for a cancellation (the version the caller last saw) and why it is cancelled."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    version: int | None = Field(default=None, ge=1)
-    reason: str | None = Field(default=None, max_length=1000)
 
 
 @router.post("/disasters/{disaster_id}/needs", response_model=NeedPublic, status_code=201)

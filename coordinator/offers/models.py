@@ -154,3 +154,12 @@ class StandingCapacityPublic(StandingCapacityBase):
     association_id: str
     updated_by_user_id: int | None
     updated_at: datetime
+
+
+class OfferWithdraw(SQLModel):
+    """Optional guard for a withdrawal (the version the caller last saw) and why it is withdrawn."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int | None = Field(default=None, ge=1)
+    reason: str | None = Field(default=None, max_length=1000)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, ConfigDict, Field
 
 from coordinator.auth.deps import CurrentUser
 from coordinator.db import SessionDep, SessionRoute
@@ -15,6 +14,7 @@ from coordinator.offers.models import (
     OfferPrefill,
     OfferPublic,
     OfferUpdate,
+    OfferWithdraw,
     StandingCapacityCreate,
     StandingCapacityPublic,
     StandingCapacityUpdate,
@@ -22,14 +22,6 @@ from coordinator.offers.models import (
 
 router = APIRouter(prefix="/api/v1", tags=["offers"], route_class=SessionRoute)
 
-
-class OfferWithdraw(BaseModel):
-    """Optional guard for a withdrawal (the version the caller last saw) and why it is withdrawn."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    version: int | None = Field(default=None, ge=1)
-    reason: str | None = Field(default=None, max_length=1000)
 
 
 @router.post("/disasters/{disaster_id}/offers", response_model=OfferPublic, status_code=201)
