@@ -13,7 +13,9 @@ from coordinator.app import create_app
 from coordinator.settings import Settings
 
 
-def test_healthz_is_liveness_and_runs_no_sql(client: TestClient, engine: Engine) -> None:
+def test_healthz_is_liveness_and_runs_no_sql(db_url: str, engine: Engine) -> None:
+    # No background jobs: the reminder watch's SQL would run in another thread at any moment.
+    app = create_app(Settings(database_url=db_url, jobs_in_app=False), engine=engine)
     statements: list[str] = []
     me = threading.get_ident()
 
@@ -21,11 +23,12 @@ def test_healthz_is_liveness_and_runs_no_sql(client: TestClient, engine: Engine)
         if threading.get_ident() != me:  # the request runs in the app's thread: record every thread's SQL
             statements.append(statement)
 
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
-        response = client.get("/healthz")
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
+    with TestClient(app) as client:
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            response = client.get("/healthz")
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
     assert response.status_code == 200 and response.json() == {"status": "ok"}
     assert [s for s in statements if "event" not in s.lower()] == []  # the live poll reads the event table
 
