@@ -85,6 +85,11 @@ def forget(session: Session, *, committed: bool) -> None:
         wake_senders()
 
 
+def wake_after_commit(session: Session) -> None:
+    """Wake the senders once this session's transaction commits (messages queued without an event row)."""
+    session.info[_WRITTEN] = True
+
+
 def add_waker(waker: Callable[[], None]) -> None:
     """Call `waker` (thread-safe, non-blocking) after every commit that wrote notifications."""
     with _wakers_lock:

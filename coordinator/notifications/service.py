@@ -40,7 +40,7 @@ from coordinator.notifications.models import (
     TopicPreference,
     as_public,
 )
-from coordinator.notifications.outbox import wake_senders
+from coordinator.notifications.outbox import wake_after_commit
 from coordinator.notifications.render import Names, render
 from coordinator.notifications.rules import NOTIFYING_TYPES, TOPIC_IDS, TOPICS, essential_types
 from coordinator.notifications.sender import requeue_dead
@@ -136,9 +136,7 @@ def mark_read(session: Session, *, actor: User, ids: list[int], all_: bool = Fal
     if not all_:
         query = query.where(col(InAppNotification.id).in_(ids))
     session.execute(query.values(read_at=utcnow()).execution_options(synchronize_session=False))
-    left = unread_count(session, actor=actor)
-    session.commit()
-    return left
+    return unread_count(session, actor=actor)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -180,7 +178,7 @@ def update_preferences(session: Session, *, actor: User, data: PreferencesUpdate
         row = chosen.get(choice.topic) or Preference(user_id=actor.id or 0, topic=choice.topic)
         row.email, row.in_app = choice.email, choice.in_app
         session.add(row)
-    session.commit()
+    session.flush()
     return preferences(session, actor=actor)
 
 
@@ -237,7 +235,7 @@ def add_address(session: Session, *, actor: User, association_id: str, data: Add
                  payload={"association_id": association_id, "channel": contact.channel, "format": fmt,
                           "label": contact.label, "topics": topics,
                           "host": where})
-    session.commit()
+    session.flush()
     secret = signing_secret(key, contact.id or 0, contact.secret_nonce) if contact.secret_nonce else None
     return _address_public(contact, secret)
 
@@ -247,7 +245,6 @@ def remove_address(session: Session, *, actor: User, address_id: int) -> None:
     """Stop sending to an address or webhook (kept, inactive, for the outbox's history)."""
     contact = session.get(NotificationAddress, address_id, with_for_update=True)
     if contact is None or not contact.active:
-        session.rollback()
         raise NotFound(f"address_id: no contact {address_id}", f"address_id：通知先 {address_id} は見つかりません",
                        field="address_id")
     policy.ensure_can_manage_addresses(actor, contact.association_id)
@@ -257,7 +254,6 @@ def remove_address(session: Session, *, actor: User, address_id: int) -> None:
                  actor_user_id=actor.id, actor_association_id=actor.association_id,
                  associations=[contact.association_id],
                  payload={"association_id": contact.association_id, "channel": contact.channel})
-    session.commit()
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -304,10 +300,8 @@ def retry_dead(session: Session, *, actor: User, ids: list[int] | None = None) -
     """Queue dead letters again (the ids given, or every one), audited in the same transaction; how many."""
     policy.ensure_can_see_outbox(actor)
     count = requeue_dead(session, ids=ids or [], actor_user_id=actor.id, actor_association_id=actor.association_id)
-    if ids and count == 0:
-        session.rollback()
+    if ids and count == 0:  # the unit of work rolls back
         raise NotFound("outbox_id: no dead letter with that id", "outbox_id：その id の送信失敗はありません",
                        field="outbox_id")
-    session.commit()
-    wake_senders()
+    wake_after_commit(session)
     return count

@@ -15,7 +15,7 @@ from coordinator.disasters.models import AreaInput
 from coordinator.disasters.service import preview_declaration
 from coordinator.events.models import Event
 from coordinator.notifications.models import InAppNotification, OutboxMessage
-from tests.coordinator.test_disasters_support import FUKUI, ISHIKAWA, TOYAMA, need_body, offer_body
+from tests.coordinator.test_disasters_support import FUKUI, ISHIKAWA, TOYAMA, assert_error, need_body, offer_body
 from tests.notifications.conftest import NotifyWorld
 from tests.notifications.test_outbox import _readable
 
@@ -200,3 +200,27 @@ def test_an_association_address_follows_its_topics_but_never_mutes_what_is_essen
     # The staff's own addresses are untouched by the association's choice.
     assert {r.event_type for r in world.outbox(address="requester@pref-ishikawa.example.jp")} >= {
         "dispatch.accepted", "dispatch.completed", "dispatch.declined"}
+
+
+def test_the_bell_lists_counts_and_marks_read_only_the_callers_own(world: NotifyWorld) -> None:
+    world.dispatch_to("completed")
+    mine = world.client.get("/api/v1/notifications", headers=world.headers("requester")).json()
+    theirs = world.client.get("/api/v1/notifications", headers=world.headers("toyama")).json()
+    assert mine["unread"] == len(mine["items"]) >= 4 and theirs["unread"] >= 1
+    first, second = mine["items"][0]["id"], mine["items"][1]["id"]
+    # Marking someone else's notification read does nothing to it.
+    world.post("/api/v1/notifications/read", "toyama", {"ids": [first]})
+    assert world.client.get("/api/v1/notifications", headers=world.headers("requester")).json()["unread"] \
+        == mine["unread"]
+    left = world.post("/api/v1/notifications/read", "requester", {"ids": [first, second]})
+    assert left == {"unread": mine["unread"] - 2}
+    unread = world.client.get("/api/v1/notifications?unread=true", headers=world.headers("requester")).json()
+    assert [i["id"] for i in unread["items"]] == [i["id"] for i in mine["items"][2:]]
+    assert all(i["read_at"] for i in world.client.get("/api/v1/notifications", headers=world.headers(
+        "requester")).json()["items"][:2])
+    assert_error(world.client.post("/api/v1/notifications/read", json={}, headers=world.headers("requester")),
+                 422, "ids")
+    assert_error(world.client.get("/api/v1/notifications?limit=0", headers=world.headers("requester")), 422, "limit")
+    assert world.post("/api/v1/notifications/read", "requester", {"all": True}) == {"unread": 0}
+    assert world.client.get("/api/v1/notifications", headers=world.headers("toyama")).json()["unread"] \
+        == theirs["unread"]
