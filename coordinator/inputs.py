@@ -98,3 +98,8 @@ def first_nul(value: Any, path: Iterable[str] = ()) -> str | None:
             if found:
                 return found
     return None
+
+
+# OpenAPI text of every language field a client sends (agreements/languages.py decides).
+LANGUAGE_HELP = ("A BCP 47 tag the agreement lists (e.g. vi, pt-BR; case-insensitive); any other is refused with 422 "
+                 "and details.known_languages. A variant and its base serve each other in matching (pt <-> pt-BR).")

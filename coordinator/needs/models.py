@@ -12,7 +12,7 @@ from sqlmodel import Field, SQLModel
 from coordinator.contacts.models import SiteContactInput
 from coordinator.disasters.models import PeopleCounts
 from coordinator.events.models import utcnow
-from coordinator.inputs import Code, Number
+from coordinator.inputs import LANGUAGE_HELP, Code, Number
 
 NEED_STATUSES = ("open", "cancelled", "fulfilled")
 MAX_HEADCOUNT = 200
@@ -77,7 +77,7 @@ class NeedCreate(SQLModel):
     # Codes and numbers as typed on a Japanese phone (１７２０４, ３) are NFKC-normalised first (issue 12 item 8).
     requester_id: Code = Field(min_length=1, max_length=64)
     kind: str = Field(default="", max_length=64)
-    language: str = Field(default="", max_length=35)
+    language: str = Field(default="", max_length=35, description=LANGUAGE_HELP)
     headcount: Number | None = None
     start: date | None = None
     days: Number | None = None
@@ -95,7 +95,7 @@ class NeedUpdate(SQLModel):
 
     version: int | None = Field(default=None, ge=1)
     kind: str | None = Field(default=None, max_length=64)
-    language: str | None = Field(default=None, max_length=35)
+    language: str | None = Field(default=None, max_length=35, description=LANGUAGE_HELP)
     headcount: Number | None = None
     start: date | None = None
     days: Number | None = None

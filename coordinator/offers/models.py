@@ -10,7 +10,7 @@ from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
 from coordinator.events.models import utcnow
-from coordinator.inputs import Code, Number
+from coordinator.inputs import LANGUAGE_HELP, Code, Number
 
 OFFER_STATUSES = ("active", "withdrawn")
 MAX_OFFER_HEADCOUNT = 100
@@ -55,7 +55,7 @@ class OfferCreate(SQLModel):
 
     association_id: Code | None = Field(default=None, max_length=64)
     need_id: int | None = Field(default=None, ge=1)
-    languages: list[str] = Field(min_length=1, max_length=30)
+    languages: list[str] = Field(min_length=1, max_length=30, description=LANGUAGE_HELP)
     kinds: list[str] = Field(min_length=1, max_length=30)
     headcount: Number = Field(ge=1, le=MAX_OFFER_HEADCOUNT)
     available_from: date
@@ -69,7 +69,7 @@ class OfferUpdate(SQLModel):
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
     version: int | None = Field(default=None, ge=1)
-    languages: list[str] | None = Field(default=None, min_length=1, max_length=30)
+    languages: list[str] | None = Field(default=None, min_length=1, max_length=30, description=LANGUAGE_HELP)
     kinds: list[str] | None = Field(default=None, min_length=1, max_length=30)
     headcount: int | None = Field(default=None, ge=1, le=MAX_OFFER_HEADCOUNT)
     available_from: date | None = None
@@ -130,7 +130,7 @@ class StandingCapacityCreate(SQLModel):
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
     association_id: Code | None = Field(default=None, max_length=64)
-    language: str = Field(min_length=1, max_length=35)
+    language: str = Field(min_length=1, max_length=35, description=LANGUAGE_HELP)
     kinds: list[str] = Field(min_length=1, max_length=30)
     headcount: Number = Field(ge=1, le=MAX_OFFER_HEADCOUNT)
     notes: str = Field(default="", max_length=MAX_NOTES)
@@ -141,7 +141,7 @@ class StandingCapacityUpdate(SQLModel):
 
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
-    language: str | None = Field(default=None, min_length=1, max_length=35)
+    language: str | None = Field(default=None, min_length=1, max_length=35, description=LANGUAGE_HELP)
     kinds: list[str] | None = Field(default=None, min_length=1, max_length=30)
     headcount: int | None = Field(default=None, ge=1, le=MAX_OFFER_HEADCOUNT)
     notes: str | None = Field(default=None, max_length=MAX_NOTES)
