@@ -109,3 +109,17 @@ def test_excluded_need_association_pairs_get_no_arc() -> None:
     arcs = build_arcs(needs, supplies, lambda _: everyone, excluded={("n1", "a"), ("n9", "b")})
     assert [(x.need_id, x.supply_id) for x in arcs] == [("n1", "b1"), ("n2", "a1"), ("n2", "a2"), ("n2", "b1")]
     assert len(build_arcs(needs, supplies, lambda _: everyone)) == 6
+
+
+def test_a_variant_and_its_base_get_arcs_each_supply_once_and_siblings_none() -> None:
+    supplies = [supply("base", "a", languages=("pt",)), supply("variant", "b", languages=("pt-br",)),
+                supply("both", "c", languages=("pt", "pt-br")), supply("sibling", "d", languages=("pt-pt",)),
+                supply("other", "e", languages=("es",))]
+    everyone = [candidate(a) for a in "abcde"]
+    for language in ("pt-br", "pt"):
+        arcs = build_arcs([need(language=language)], supplies, lambda _: everyone)
+        expected = sorted(["base", "both", "variant"] + (["sibling"] if language == "pt" else []))
+        assert sorted(a.supply_id for a in arcs) == expected, language
+    zh = [supply("hans", "a", languages=("zh-hans",)), supply("hant", "b", languages=("zh-hant",))]
+    assert [a.supply_id for a in build_arcs([need(language="zh-hant")], zh, lambda _: everyone)] == ["hant"]
+    assert sorted(a.supply_id for a in build_arcs([need(language="zh")], zh, lambda _: everyone)) == ["hans", "hant"]
