@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from coordinator.associations.models import SECRETARIAT_ID, Association
 from coordinator.disasters.models import Disaster
+from coordinator.disasters.preview import readable
 from coordinator.drills.marks import DRILL_MARK
 from coordinator.events.models import Event
 from coordinator.needs.models import Need
@@ -263,14 +264,14 @@ def _failover(event: Event, disaster: Disaster, names: Names,
             who = names.association(coordinator.get("association_id"))
             titles.append((f"{who[0]}が{block_name[0]}ブロックの幹事団体を代行",
                            f"{who[1]} acts as coordinator of {block_name[1]}"))
-            lines_ja.append(coordinator.get("reason_ja") or "")
-            lines_en.append(coordinator.get("reason_en") or "")
+            lines_ja.append(readable(coordinator.get("reason_ja") or ""))
+            lines_en.append(readable(coordinator.get("reason_en") or ""))
     secretariat = roles.get("secretariat") or {}
     if secretariat.get("is_failover") and (not mine or secretariat.get("id") == association_id):
         who = names.association(secretariat.get("id"))
         titles.append((f"{who[0]}が事務局を代行", f"{who[1]} acts as the secretariat"))
-        lines_ja.append(secretariat.get("reason_ja") or "")
-        lines_en.append(secretariat.get("reason_en") or "")
+        lines_ja.append(readable(secretariat.get("reason_ja") or ""))
+        lines_en.append(readable(secretariat.get("reason_en") or ""))
     ja = "【代行】" + "、".join(t[0] for t in titles[:2]) + f"：{disaster.name}"
     en = "Acting role: " + "; ".join(t[1] for t in titles[:2]) + f": {disaster.name}"
     return ja, en, (["あなたの協会が、被災した団体に代わって調整を担います。", *lines_ja, f"災害：{disaster.name}"],

@@ -224,3 +224,27 @@ def test_the_bell_lists_counts_and_marks_read_only_the_callers_own(world: Notify
     assert world.post("/api/v1/notifications/read", "requester", {"all": True}) == {"unread": 0}
     assert world.client.get("/api/v1/notifications", headers=world.headers("toyama")).json()["unread"] \
         == theirs["unread"]
+
+
+def test_a_secretariat_failover_is_told_to_the_association_that_now_acts_as_secretariat(
+        notify_client: TestClient, engine: Engine, make_user, auth) -> None:
+    # CLAIR is in Tokyo: a disaster there moves the secretariat to Kinki's coordinator (the agreement's rule).
+    acting = preview_declaration(area=AreaInput(prefectures=["13"]), mode="live")["acting_secretariat"]
+    assert acting["is_failover"] is True
+    world = NotifyWorld(notify_client, engine, make_user, auth, prefectures=["13"], name="首都直下地震")
+    told = Told(world)
+    keys = {key for key, (user, _) in world.users.items() if user.association_id == acting["id"]}
+    assert keys and keys <= told.keys("disaster.declared")
+    for key in keys:
+        item = told.item(key, "disaster.declared")
+        assert item["title_ja"] == f"【代行】{acting['name_ja']}が事務局を代行：首都直下地震"
+        # The agreement's reason in names, as the declaration's preview shows it (no "pref_osaka", no
+        # "都道府県 13": before, the stored wording with its codes went out as it was).
+        assert acting["reason_ja"] in item["body_ja"] and acting["reason_en"] in item["body_en"] and item["essential"]
+        assert "pref_" not in item["body_ja"] + item["body_en"] and "都道府県 13" not in item["body_ja"]
+    # CLAIR is still told (its people are the secretariat whose work moved).
+    assert "secretariat2" in told.keys("disaster.declared")
+    with Session(world.engine) as session:
+        audiences = set(session.exec(select(InAppNotification.audience).where(
+            col(InAppNotification.user_id).in_([world.user(k).id for k in keys]))))
+    assert audiences == {"failover"}

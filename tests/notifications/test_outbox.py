@@ -172,7 +172,7 @@ def test_a_failover_is_told_to_the_association_that_now_acts(notify_client: Test
     listed = world.client.get("/api/v1/notifications", headers=world.headers("coordinator")).json()
     item = next(i for i in listed["items"] if i["event_seq"] == seq)
     assert item["title_ja"].startswith("【代行】") and "東海・北陸ブロックの幹事団体を代行" in item["title_ja"]
-    assert "被災のため代行" in item["body_ja"]
+    assert "被災のため代行" in item["body_ja"] and "pref_" not in item["body_ja"] + item["body_en"]
 
 
 def test_a_committed_plan_tells_each_approver_once_not_once_per_proposal(world: NotifyWorld) -> None:
