@@ -20,7 +20,7 @@ import httpx
 
 from coordinator.events.models import Event
 from coordinator.notifications.mail import DeliveryError
-from coordinator.notifications.render import Message
+from coordinator.notifications.render import DRILL_LINE_EN, DRILL_LINE_JA, Message
 
 SIGNATURE_HEADER = "X-Ouen-Signature"
 KEY_HEADER = "X-Ouen-Idempotency-Key"
@@ -62,8 +62,10 @@ def verify(secret: str, body: bytes, header: str, *, now: float | None = None, t
 def payload(message: Message, *, event: Event, key: str, url: str, fmt: str,
             association_id: str | None, audience: str) -> dict[str, Any]:
     """The JSON body for one format: json (ouen's), slack, or teams."""
-    text_ja = "\n".join(line for line in message.lines_ja if line)
-    text_en = "\n".join(line for line in message.lines_en if line)
+    # A drill's text opens with the drill line, as its e-mail does: a receiver showing only the text still
+    # shows the mark first.
+    text_ja = "\n".join(line for line in ((DRILL_LINE_JA,) if message.drill else ()) + message.lines_ja if line)
+    text_en = "\n".join(line for line in ((DRILL_LINE_EN,) if message.drill else ()) + message.lines_en if line)
     first = "【訓練】" if message.drill and not message.title_ja.startswith("【訓練】") else ""
     if fmt == "slack":
         return {"text": f"{first}{message.title_ja}\n{text_ja}\n<{url}|開く / Open>",

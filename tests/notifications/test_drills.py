@@ -47,6 +47,7 @@ def test_every_drill_message_starts_with_the_drill_mark(drill: NotifyWorld, smtp
         else:
             assert data["drill"] is True and data["title_ja"].startswith("【訓練】")
             assert data["title_en"].startswith("DRILL")
+            assert data["text_ja"].startswith("【訓練】") and data["text_en"].startswith("DRILL")
     listed = drill.client.get("/api/v1/notifications", headers=drill.headers("toyama")).json()
     assert listed["items"] and all(i["title_ja"].startswith("【訓練】") for i in listed["items"])
 
