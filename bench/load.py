@@ -3,10 +3,12 @@ watch over websockets. Reports write throughput, latency percentiles, event deli
 and the server's memory (RSS) over the run, as JSON.
 
     python bench/load.py [--database sqlite|postgres] [--staff 5] [--dashboards 1000] [--rounds 2]
-                         [--out bench/results/load.json]
+                         [--writer-processes 2] [--dashboard-processes 3] [--out bench/results/load.json]
 
 The server is a real uvicorn process running create_app (as `ouen serve` does, permessage-deflate off);
-the clients run in this process on the same machine, so both share its cores. Every loop is bounded in
+the clients run in child processes (writers in some, dashboards in others) on the same machine, so that
+one client process is not the bottleneck; the report gives the CPU seconds of the server and of the
+clients, and how many need events each dashboard received against how many were acknowledged. Every loop is bounded in
 count and time and only 127.0.0.1 is contacted. PostgreSQL needs OUEN_TEST_POSTGRES_URL (a schema of its
 own is created and dropped).
 """
@@ -17,6 +19,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import multiprocessing
 import os
 import platform
 import resource
@@ -24,9 +27,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -77,19 +80,6 @@ def rss_mib(pid: int) -> float:
     return 0.0
 
 
-@dataclass
-class Run:
-    """What the clients saw."""
-
-    latencies: dict[str, list[float]] = field(default_factory=lambda: {"declare": [], "amend": []})
-    statuses: dict[str, int] = field(default_factory=dict)
-    acked_at: dict[tuple[str, str], float] = field(default_factory=dict)  # (event type, need id) -> ack time
-    received: list[int] = field(default_factory=list)  # events received per dashboard
-    lags: list[float] = field(default_factory=list)  # ack -> frame, sampled dashboards
-    rss: list[tuple[float, float]] = field(default_factory=list)  # (seconds since start, MiB)
-    reconnects: int = 0  # dashboards closed by the server that resumed with `since`
-
-
 class Server:
     """uvicorn on create_app in a child process."""
 
@@ -127,31 +117,28 @@ class Server:
         self.log.close()
 
 
-async def sample_rss(pid: int, run: Run, started: float, stop: asyncio.Event) -> None:
-    """RSS of the server every 250 ms until stopped."""
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def sample_rss(pid: int, samples: list[tuple[float, float]], started: float, stop: threading.Event) -> None:
+    """RSS of the server every 250 ms until stopped (a thread of the main process)."""
     while not stop.is_set():
         with contextlib.suppress(FileNotFoundError):
-            run.rss.append((round(time.monotonic() - started, 2), round(rss_mib(pid), 1)))
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), 0.25)
+            samples.append((round(time.monotonic() - started, 2), round(rss_mib(pid), 1)))
+        stop.wait(0.25)
 
 
-async def dashboard(ws_url: str, token: str, expected: asyncio.Future[int], run: Run,
-                    sampled: bool, ready: list[int]) -> None:
-    """One national dashboard: subscribe to every live disaster and collect need events until it has them all.
+# -- dashboards (child processes) ------------------------------------------------------------------------------
+async def _follow(ws_url: str, token: str, expected: Any, seen: dict[tuple[str, str], float], ready: Any,
+                  state: dict[str, int]) -> None:
+    """One national dashboard: subscribe to every live disaster and collect need events until it has all.
 
     Like realtime/client.js, it resumes from the last sequence number it saw whenever the server closes it
     (a slow consumer is closed with 4409 and must catch up by replay), so no event is lost.
     """
-    seen: set[tuple[str, str]] = set()
-    try:
-        await _follow(ws_url, token, expected, run, sampled, ready, seen)
-    finally:
-        run.received.append(len(seen))
-
-
-async def _follow(ws_url: str, token: str, expected: asyncio.Future[int], run: Run, sampled: bool,
-                  ready: list[int], seen: set[tuple[str, str]]) -> None:
     since: int | None = None
     deadline = time.monotonic() + PHASE_TIMEOUT
     first = True
@@ -166,17 +153,18 @@ async def _follow(ws_url: str, token: str, expected: asyncio.Future[int], run: R
             await socket.send(json.dumps({"type": "subscribe", "mode": "live",
                                           **({"since": since} if since is not None else {})}))
             while time.monotonic() < deadline:
-                if expected.done() and len(seen) >= expected.result():
+                if 0 <= expected.value <= len(seen):
                     return
                 try:
-                    message = json.loads(await asyncio.wait_for(socket.recv(), 5))
+                    message = json.loads(await asyncio.wait_for(socket.recv(), 1))
                 except TimeoutError:
                     continue
                 kind = message["type"]
                 if kind == "live":
                     since = message["seq"] if since is None else max(since, message["seq"])
                     if first:
-                        ready.append(1)
+                        with ready.get_lock():
+                            ready.value += 1
                         first = False
                 elif kind == "heartbeat":
                     since = max(since or 0, message["seq"])
@@ -186,122 +174,194 @@ async def _follow(ws_url: str, token: str, expected: asyncio.Future[int], run: R
                     since = max(since or 0, event["seq"])
                     key = (event["type"], str(event["entity_id"]))
                     if event["type"] in ("need.created", "need.amended") and key not in seen:
-                        seen.add(key)
-                        acked = run.acked_at.get(key)
-                        if sampled and acked is not None:
-                            run.lags.append(time.monotonic() - acked)
+                        seen[key] = time.time()
         except ConnectionClosed:
-            run.reconnects += 1  # closed by the server (e.g. 4409 slow consumer): resume from `since`
+            state["resumes"] += 1  # closed by the server (e.g. 4409 slow consumer): resume from `since`
         finally:
             await socket.close()
 
 
+def dashboards_process(ws_url: str, token: str, count: int, sampled: int, expected: Any, ready: Any,
+                       results: Any) -> None:
+    """Run `count` dashboards in this process; report each one's events (and receipt times of a few)."""
+    async def run() -> list[dict[tuple[str, str], float]]:
+        seen: list[dict[tuple[str, str], float]] = [{} for _ in range(count)]
+        state = {"resumes": 0}
+        tasks = []
+        for batch in range(0, count, 50):  # in batches, as browsers arrive over a few seconds
+            tasks += [asyncio.create_task(_follow(ws_url, token, expected, seen[i], ready, state))
+                      for i in range(batch, min(count, batch + 50))]
+            await asyncio.sleep(0.2)
+        await asyncio.gather(*tasks, return_exceptions=True)
+        return seen, state["resumes"]
+
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    seen, resumes = asyncio.run(run())
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    results.put({"received": [len(s) for s in seen], "resumes": resumes,
+                 "receipts": [list(s.items()) for s in seen[:sampled]],
+                 "cpu_seconds": usage.ru_utime + usage.ru_stime})
+
+
+# -- writers (child processes) -------------------------------------------------------------------------------------
 async def staff_member(http: httpx.AsyncClient, token: str, association: str, disaster_id: int, rounds: int,
-                       run: Run) -> None:
+                       out: dict[str, Any]) -> None:
     """Declare a need, then amend it (headcount and notes), `rounds` times."""
     headers = {"Authorization": f"Bearer {token}"}
+    latencies, statuses, acked = out["latencies"], out["statuses"], out["acked"]
     for n in range(rounds):
         body = {"requester_id": association, "kind": "centre_staff", "language": ("vi", "en", "zh", "pt")[n % 4],
                 "headcount": 1 + n % 5, "start": date.today().isoformat(), "days": 5,
                 "notes": f"避難所の通訳 {n}"}
         started = time.monotonic()
         response = await http.post(f"/api/v1/disasters/{disaster_id}/needs", json=body, headers=headers)
-        run.latencies["declare"].append(time.monotonic() - started)
-        run.statuses[f"declare {response.status_code}"] = run.statuses.get(f"declare {response.status_code}", 0) + 1
+        latencies["declare"].append(time.monotonic() - started)
+        statuses[f"declare {response.status_code}"] = statuses.get(f"declare {response.status_code}", 0) + 1
         if response.status_code != 201:
             continue
         need = response.json()
-        run.acked_at[("need.created", str(need["id"]))] = time.monotonic()
+        acked.append(("need.created", str(need["id"]), time.time()))
         started = time.monotonic()
         amended = await http.patch(f"/api/v1/needs/{need['id']}", headers=headers, json={
             "version": need["version"], "headcount": need["headcount"] + 1, "notes": f"増員 {n}"})
-        run.latencies["amend"].append(time.monotonic() - started)
-        run.statuses[f"amend {amended.status_code}"] = run.statuses.get(f"amend {amended.status_code}", 0) + 1
+        latencies["amend"].append(time.monotonic() - started)
+        statuses[f"amend {amended.status_code}"] = statuses.get(f"amend {amended.status_code}", 0) + 1
         if amended.status_code == 200:
-            run.acked_at[("need.amended", str(need["id"]))] = time.monotonic()
+            acked.append(("need.amended", str(need["id"]), time.time()))
 
 
-async def scrape_live_clients(base: str) -> float | None:
+def writers_process(base: str, staff: list[tuple[str, str, int]], rounds: int, go: Any, results: Any) -> None:
+    """Every staff member given writes at once, when `go` is set; report latencies and acknowledgements."""
+    async def run() -> dict[str, Any]:
+        out: dict[str, Any] = {"latencies": {"declare": [], "amend": []}, "statuses": {}, "acked": []}
+        limits = httpx.Limits(max_connections=len(staff) + 10, max_keepalive_connections=None)
+        async with httpx.AsyncClient(base_url=base, timeout=300, limits=limits) as http:
+            while not go.is_set():
+                await asyncio.sleep(0.01)
+            await asyncio.wait_for(asyncio.gather(*(
+                staff_member(http, token, association, disaster_id, rounds, out)
+                for token, association, disaster_id in staff)), PHASE_TIMEOUT)
+        return out
+
+    out = asyncio.run(run())
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    results.put({**out, "cpu_seconds": usage.ru_utime + usage.ru_stime})
+
+
+def scrape_live_clients(base: str) -> float | None:
     """ouen_live_clients from the server's /metrics."""
-    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
-        for line in (await http.get("/metrics")).text.splitlines():
-            if line.startswith("ouen_live_clients "):
-                return float(line.split()[1])
+    for line in httpx.get(f"{base}/metrics", timeout=30).text.splitlines():
+        if line.startswith("ouen_live_clients "):
+            return float(line.split()[1])
     return None
 
 
-async def spike(server: Server, tokens: dict[str, list[str]], secretariat: str, args: argparse.Namespace,
-                run: Run) -> dict[str, Any]:
-    """The measured part: dashboards connect, then every staff member writes at once."""
+def _split(items: list[Any], parts: int) -> list[list[Any]]:
+    return [items[i::parts] for i in range(parts) if items[i::parts]]
+
+
+def spike(server: Server, tokens: dict[str, list[str]], secretariat: str, args: argparse.Namespace) -> dict[str, Any]:
+    """The measured part: dashboards connect (in child processes), then every staff member writes at once
+    (in other child processes), so that the clients' own CPU is spread over processes."""
+    context = multiprocessing.get_context("spawn")
     started = time.monotonic()
-    stop_sampling = asyncio.Event()
-    sampler = asyncio.create_task(sample_rss(server.process.pid, run, started, stop_sampling))
-    limits = httpx.Limits(max_connections=len(tokens) * args.staff + 10, max_keepalive_connections=None)
-    async with httpx.AsyncClient(base_url=server.base, timeout=120, limits=limits) as http:
-        # One disaster may not cover the whole country (each block keeps a coordinator outside the area), so
-        # two simultaneous ones split the prefectures alternately; every association is affected by one.
-        affected_by: dict[str, int] = {}
-        for half in (PREFECTURES[0::2], PREFECTURES[1::2]):
-            declared = await http.post("/api/v1/disasters", headers={"Authorization": f"Bearer {secretariat}"},
-                                       json={"name": f"同時多発災害（負荷試験 {half[0]}…）", "kind": "earthquake",
-                                             "area": {"prefectures": half}})
-            declared.raise_for_status()
-            for association in declared.json()["affected_associations"]:
-                affected_by.setdefault(association, declared.json()["id"])
-        writers = {association: staff for association, staff in tokens.items() if association in affected_by}
-        progress(f"{len(affected_by)} associations affected by two disasters; connecting dashboards")
-        rss_before_dashboards = rss_mib(server.process.pid)
+    rss: list[tuple[float, float]] = []
+    stop_sampling = threading.Event()
+    sampler = threading.Thread(target=sample_rss, args=(server.process.pid, rss, started, stop_sampling),
+                               daemon=True)
+    sampler.start()
+    # One disaster may not cover the whole country (each block keeps a coordinator outside the area), so
+    # two simultaneous ones split the prefectures alternately; every association is affected by one.
+    affected_by: dict[str, int] = {}
+    for half in (PREFECTURES[0::2], PREFECTURES[1::2]):
+        declared = httpx.post(f"{server.base}/api/v1/disasters", headers={"Authorization": f"Bearer {secretariat}"},
+                              json={"name": f"同時多発災害（負荷試験 {half[0]}…）", "kind": "earthquake",
+                                    "area": {"prefectures": half}}, timeout=60)
+        declared.raise_for_status()
+        for association in declared.json()["affected_associations"]:
+            affected_by.setdefault(association, declared.json()["id"])
+    writers = {association: staff for association, staff in tokens.items() if association in affected_by}
+    progress(f"{len(affected_by)} associations affected by two disasters; connecting dashboards")
+    rss_before_dashboards = rss_mib(server.process.pid)
+    cpu_before = cpu_seconds(server.process.pid)
 
-        expected: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        ready: list[int] = []
-        ws_url = server.base.replace("http://", "ws://") + "/api/v1/live"
-        connect_started = time.monotonic()
-        dashboards: list[asyncio.Task[None]] = []
-        for batch in range(0, args.dashboards, 100):  # in batches, as browsers arrive over a few seconds
-            for i in range(batch, min(args.dashboards, batch + 100)):
-                dashboards.append(asyncio.create_task(dashboard(
-                    ws_url, secretariat, expected, run, i % 50 == 0, ready)))
-            wait_until = time.monotonic() + 120
-            while len(ready) < min(args.dashboards, batch + 100) and time.monotonic() < wait_until:
-                await asyncio.sleep(0.05)
-        connect_seconds = time.monotonic() - connect_started
-        live_clients = await scrape_live_clients(server.base)
-        rss_with_dashboards = rss_mib(server.process.pid)
+    expected, ready, go = context.Value("i", -1), context.Value("i", 0), context.Event()
+    dash_results, write_results = context.Queue(), context.Queue()
+    ws_url = server.base.replace("http://", "ws://") + "/api/v1/live"
+    counts = [len(part) for part in _split(list(range(args.dashboards)), args.dashboard_processes)]
+    sampled_each = max(1, 20 // max(1, len(counts)))
+    children = [context.Process(target=dashboards_process, args=(ws_url, secretariat, n, sampled_each, expected,
+                                                                  ready, dash_results), daemon=True)
+                for n in counts]
+    staff = [(token, association, affected_by[association]) for association, ts in writers.items() for token in ts]
+    writer_children = [context.Process(target=writers_process, args=(server.base, part, args.rounds, go,
+                                                                      write_results), daemon=True)
+                       for part in _split(staff, args.writer_processes)]
+    for child in children + writer_children:
+        child.start()
+    connect_started = time.monotonic()
+    while ready.value < args.dashboards and time.monotonic() - connect_started < PHASE_TIMEOUT:
+        time.sleep(0.1)
+    connect_seconds = time.monotonic() - connect_started
+    live_clients = scrape_live_clients(server.base)
+    rss_with_dashboards = rss_mib(server.process.pid)
+    cpu_with_dashboards = cpu_seconds(server.process.pid)
 
-        progress(f"{len(ready)} dashboards live after {connect_seconds:.1f} s; writing")
-        write_started = time.monotonic()
-        await asyncio.wait_for(asyncio.gather(*(
-            staff_member(http, token, association, affected_by[association], args.rounds, run)
-            for association, staff in writers.items() for token in staff)), PHASE_TIMEOUT)
-        write_seconds = time.monotonic() - write_started
-        expected.set_result(len(run.acked_at))
-        progress(f"{len(run.acked_at)} writes acknowledged in {write_seconds:.1f} s ({run.statuses}); delivering")
-        await asyncio.wait_for(asyncio.gather(*dashboards, return_exceptions=True), PHASE_TIMEOUT)
-        delivered_seconds = time.monotonic() - write_started
+    progress(f"{ready.value} dashboards live after {connect_seconds:.1f} s; writing "
+             f"({len(staff)} staff in {len(writer_children)} processes)")
+    write_started = time.monotonic()
+    go.set()
+    written = [write_results.get(timeout=PHASE_TIMEOUT + 60) for _ in writer_children]
+    write_seconds = time.monotonic() - write_started
+    cpu_after_writes = cpu_seconds(server.process.pid)
+    acked = {(kind, need): at for part in written for kind, need, at in part["acked"]}
+    latencies = {op: [v for part in written for v in part["latencies"][op]] for op in ("declare", "amend")}
+    statuses: dict[str, int] = {}
+    for part in written:
+        for key, value in part["statuses"].items():
+            statuses[key] = statuses.get(key, 0) + value
+    expected.value = len(acked)
+    progress(f"{len(acked)} writes acknowledged in {write_seconds:.1f} s ({statuses}); delivering")
+    watched = [dash_results.get(timeout=PHASE_TIMEOUT + 60) for _ in children]
+    delivered_seconds = time.monotonic() - write_started
+    cpu_after_delivery = cpu_seconds(server.process.pid)
+    for child in children + writer_children:
+        child.join(30)
     stop_sampling.set()
-    await sampler
-    requests = len(run.latencies["declare"]) + len(run.latencies["amend"])
-    complete = sum(1 for got in run.received if got >= len(run.acked_at))
-    peak = max(mib for _, mib in run.rss)
+    sampler.join()
+    received = [n for part in watched for n in part["received"]]
+    lags = [at - acked[(kind, need)] for part in watched for receipts in part["receipts"]
+            for (kind, need), at in receipts if (kind, need) in acked]
+    requests = len(latencies["declare"]) + len(latencies["amend"])
+    complete = sum(1 for got in received if got >= len(acked))
+    peak = max(mib for _, mib in rss)
     return {
         "disasters": sorted(set(affected_by.values())), "associations_writing": len(writers),
-        "staff_writing": sum(len(s) for s in writers.values()),
-        "dashboards": args.dashboards, "dashboards_connected": len(ready),
+        "staff_writing": len(staff), "writer_processes": len(writer_children),
+        "dashboards": args.dashboards, "dashboard_processes": len(children), "dashboards_connected": ready.value,
         "dashboard_connect_seconds": round(connect_seconds, 2), "live_clients_metric": live_clients,
         "write_requests": requests, "write_seconds": round(write_seconds, 2),
         "writes_per_second": round(requests / write_seconds, 1) if write_seconds else None,
-        "latency": {op: latency_summary(values) for op, values in run.latencies.items()},
-        "latency_all": latency_summary(run.latencies["declare"] + run.latencies["amend"]),
-        "statuses": run.statuses, "events_acknowledged": len(run.acked_at),
+        "latency": {op: latency_summary(values) for op, values in latencies.items()},
+        "latency_all": latency_summary(latencies["declare"] + latencies["amend"]),
+        "statuses": statuses, "events_acknowledged": len(acked),
         "dashboards_with_every_event": complete,
-        "need_events_received": sum(run.received), "dashboard_resumes": run.reconnects,
-        "need_events_per_second": round(sum(run.received) / delivered_seconds, 1) if delivered_seconds else None,
+        "events_per_dashboard": {"expected": len(acked), "min": min(received, default=0),
+                                 "max": max(received, default=0), "dashboards_reporting": len(received)},
+        "need_events_received": sum(received), "dashboard_resumes": sum(part["resumes"] for part in watched),
+        "need_events_per_second": round(sum(received) / delivered_seconds, 1) if delivered_seconds else None,
         "delivery_seconds": round(delivered_seconds, 2),
-        "delivery_lag_sampled": latency_summary(run.lags),
+        "delivery_lag_sampled": latency_summary(lags),
+        "cpu_seconds": {"server_while_writing": round(cpu_after_writes - cpu_with_dashboards, 1),
+                        "server_until_delivered": round(cpu_after_delivery - cpu_with_dashboards, 1),
+                        "server_connecting_dashboards": round(cpu_with_dashboards - cpu_before, 1),
+                        "writer_processes": round(sum(part["cpu_seconds"] for part in written), 1),
+                        "dashboard_processes": round(sum(part["cpu_seconds"] for part in watched), 1)},
         "server_rss_mib": {"before_dashboards": round(rss_before_dashboards, 1),
                            "with_dashboards": round(rss_with_dashboards, 1), "peak": peak,
-                           "end": run.rss[-1][1] if run.rss else None},
-        "rss_timeline": run.rss[:: max(1, len(run.rss) // 60)],
+                           "end": rss[-1][1] if rss else None},
+        "rss_timeline": rss[:: max(1, len(rss) // 60)],
     }
 
 
@@ -312,6 +372,8 @@ def main() -> int:
     parser.add_argument("--staff", type=int, default=5, help="staff per association")
     parser.add_argument("--dashboards", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=2, help="needs declared (and each amended) per staff")
+    parser.add_argument("--writer-processes", type=int, default=2, help="client processes for the staff")
+    parser.add_argument("--dashboard-processes", type=int, default=3, help="client processes for the dashboards")
     parser.add_argument("--rss-limit-mib", type=float, default=1024.0, help="fail above this server RSS")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "load.json")
     parser.add_argument("--factory", default="coordinator.app:create_app",
@@ -345,8 +407,7 @@ def main() -> int:
             engine.dispose()
             server = Server(url, Path(scratch) / "server.log", args.factory)
             server.wait_ready()
-            run = Run()
-            figures = asyncio.run(spike(server, tokens, secretariat, args, run))
+            figures = spike(server, tokens, secretariat, args)
         finally:
             if server is not None:
                 server.stop()

@@ -58,7 +58,7 @@ def _release_connection(session: SessionDep) -> None:
 OptionalUser = Annotated[User | None, Depends(optional_user)]
 
 
-def require_user(user: OptionalUser) -> User:
+async def require_user(user: OptionalUser) -> User:  # async: no worker thread needed to check a value
     """The signed-in user, or 401 Unauthenticated."""
     if user is None:
         raise _unauthenticated("Sign in or send an API token", "サインインするかAPIトークンを送ってください")

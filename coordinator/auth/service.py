@@ -171,11 +171,13 @@ def authenticate_token(session: Session, secret: str) -> User | None:
     """The active user owning this unrevoked token secret, or None."""
     if not secret.startswith(TOKEN_PREFIX):
         return None
-    token = session.exec(select(ApiToken).where(ApiToken.token_hash == sha256_hex(secret))).first()
-    if token is None or token.revoked_at is not None:
+    # One query for the token and its user: this runs on every API request.
+    found = session.exec(select(ApiToken, User).join(User, col(User.id) == col(ApiToken.user_id))
+                         .where(ApiToken.token_hash == sha256_hex(secret))).first()
+    if found is None:
         return None
-    user = session.get(User, token.user_id)
-    if user is None or not user.is_active:
+    token, user = found
+    if token.revoked_at is not None or not user.is_active:
         return None
     now = utcnow()
     if token.last_used_at is None or now - as_utc(token.last_used_at) >= _LAST_USED_RESOLUTION:

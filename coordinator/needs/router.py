@@ -18,8 +18,7 @@ router = APIRouter(prefix="/api/v1", tags=["needs"], route_class=SessionRoute)
 @router.post("/disasters/{disaster_id}/needs", response_model=NeedPublic, status_code=201)
 def create(disaster_id: int, data: NeedCreate, session: SessionDep, user: CurrentUser) -> NeedPublic:
     """Declare a need for an affected association (its staff, or on its behalf)."""
-    need = service.create_need(session, disaster_id=disaster_id, data=data, actor=user)
-    return service.public(session, need)
+    return service.created_public(service.create_need(session, disaster_id=disaster_id, data=data, actor=user))
 
 
 @router.get("/disasters/{disaster_id}/needs", response_model=list[NeedPublic])

@@ -36,7 +36,7 @@ from coordinator.needs.models import (
     NeedRevision,
     NeedUpdate,
 )
-from coordinator.readmodel.people import need_people, needs_people
+from coordinator.readmodel.people import counts_for, need_people, needs_people
 from coordinator.reference import block_of, current_agreement, municipality_or_none
 
 # Start-date window around the declaration (brief of issue 3: not more than 30 days before, 365 after).
@@ -57,6 +57,13 @@ def publics(session: Session, needs: Sequence[Need]) -> list[NeedPublic]:
         view.people = people[need.id or 0]
         views.append(view)
     return views
+
+
+def created_public(need: Need) -> NeedPublic:
+    """The public view of a need just declared: nothing refers to it yet, so its roll-up needs no query."""
+    view = NeedPublic.model_validate(need)
+    view.people = counts_for(need, {})
+    return view
 
 
 def _payload(need: Need) -> dict[str, Any]:
