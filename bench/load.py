@@ -133,11 +133,12 @@ def sample_rss(pid: int, samples: list[tuple[float, float]], started: float, sto
 
 # -- dashboards (child processes) ------------------------------------------------------------------------------
 async def _follow(ws_url: str, token: str, expected: Any, seen: dict[tuple[str, str], float], ready: Any,
-                  state: dict[str, int]) -> None:
+                  state: dict[str, int], batch: bool) -> None:
     """One national dashboard: subscribe to every live disaster and collect need events until it has all.
 
     Like realtime/client.js, it resumes from the last sequence number it saw whenever the server closes it
-    (a slow consumer is closed with 4409 and must catch up by replay), so no event is lost.
+    (a slow consumer is closed with 4409 and must catch up by replay), so no event is lost, and it takes
+    events fanned out together in one frame (`batch`).
     """
     since: int | None = None
     deadline = time.monotonic() + PHASE_TIMEOUT
@@ -151,6 +152,7 @@ async def _follow(ws_url: str, token: str, expected: Any, seen: dict[tuple[str, 
             continue
         try:
             await socket.send(json.dumps({"type": "subscribe", "mode": "live",
+                                          **({"batch": True} if batch else {}),
                                           **({"since": since} if since is not None else {})}))
             while time.monotonic() < deadline:
                 if 0 <= expected.value <= len(seen):
@@ -169,28 +171,28 @@ async def _follow(ws_url: str, token: str, expected: Any, seen: dict[tuple[str, 
                 elif kind == "heartbeat":
                     since = max(since or 0, message["seq"])
                     await socket.send('{"type":"pong"}')  # any message keeps the idle timer from closing us
-                elif kind == "event":
-                    event = message["event"]
-                    since = max(since or 0, event["seq"])
-                    key = (event["type"], str(event["entity_id"]))
-                    if event["type"] in ("need.created", "need.amended") and key not in seen:
-                        seen[key] = time.time()
+                elif kind in ("event", "events"):
+                    for event in [message["event"]] if kind == "event" else message["events"]:
+                        since = max(since or 0, event["seq"])
+                        key = (event["type"], str(event["entity_id"]))
+                        if event["type"] in ("need.created", "need.amended") and key not in seen:
+                            seen[key] = time.time()
         except ConnectionClosed:
             state["resumes"] += 1  # closed by the server (e.g. 4409 slow consumer): resume from `since`
         finally:
             await socket.close()
 
 
-def dashboards_process(ws_url: str, token: str, count: int, sampled: int, expected: Any, ready: Any,
-                       results: Any) -> None:
+def dashboards_process(ws_url: str, token: str, count: int, sampled: int, batch: bool, expected: Any,
+                       ready: Any, results: Any) -> None:
     """Run `count` dashboards in this process; report each one's events (and receipt times of a few)."""
     async def run() -> list[dict[tuple[str, str], float]]:
         seen: list[dict[tuple[str, str], float]] = [{} for _ in range(count)]
         state = {"resumes": 0}
         tasks = []
-        for batch in range(0, count, 50):  # in batches, as browsers arrive over a few seconds
-            tasks += [asyncio.create_task(_follow(ws_url, token, expected, seen[i], ready, state))
-                      for i in range(batch, min(count, batch + 50))]
+        for group in range(0, count, 50):  # 50 at a time, as browsers arrive over a few seconds
+            tasks += [asyncio.create_task(_follow(ws_url, token, expected, seen[i], ready, state, batch))
+                      for i in range(group, min(count, group + 50))]
             await asyncio.sleep(0.2)
         await asyncio.gather(*tasks, return_exceptions=True)
         return seen, state["resumes"]
@@ -239,9 +241,13 @@ def writers_process(base: str, staff: list[tuple[str, str, int]], rounds: int, g
         async with httpx.AsyncClient(base_url=base, timeout=300, limits=limits) as http:
             while not go.is_set():
                 await asyncio.sleep(0.01)
-            await asyncio.wait_for(asyncio.gather(*(
-                staff_member(http, token, association, disaster_id, rounds, out)
-                for token, association, disaster_id in staff)), PHASE_TIMEOUT)
+            try:
+                await asyncio.wait_for(asyncio.gather(*(
+                    staff_member(http, token, association, disaster_id, rounds, out)
+                    for token, association, disaster_id in staff)), PHASE_TIMEOUT)
+            except TimeoutError:  # reported (statuses "timed out"), not lost in a traceback
+                unanswered = len(staff) * rounds * 2 - len(out["latencies"]["declare"]) - len(out["latencies"]["amend"])
+                out["statuses"]["timed out"] = unanswered
         return out
 
     out = asyncio.run(run())
@@ -291,8 +297,8 @@ def spike(server: Server, tokens: dict[str, list[str]], secretariat: str, args: 
     ws_url = server.base.replace("http://", "ws://") + "/api/v1/live"
     counts = [len(part) for part in _split(list(range(args.dashboards)), args.dashboard_processes)]
     sampled_each = max(1, 20 // max(1, len(counts)))
-    children = [context.Process(target=dashboards_process, args=(ws_url, secretariat, n, sampled_each, expected,
-                                                                  ready, dash_results), daemon=True)
+    children = [context.Process(target=dashboards_process, daemon=True, args=(
+                    ws_url, secretariat, n, sampled_each, not args.no_batch, expected, ready, dash_results))
                 for n in counts]
     staff = [(token, association, affected_by[association]) for association, ts in writers.items() for token in ts]
     writer_children = [context.Process(target=writers_process, args=(server.base, part, args.rounds, go,
@@ -339,7 +345,8 @@ def spike(server: Server, tokens: dict[str, list[str]], secretariat: str, args: 
     return {
         "disasters": sorted(set(affected_by.values())), "associations_writing": len(writers),
         "staff_writing": len(staff), "writer_processes": len(writer_children),
-        "dashboards": args.dashboards, "dashboard_processes": len(children), "dashboards_connected": ready.value,
+        "dashboards": args.dashboards, "dashboard_processes": len(children), "batch_frames": not args.no_batch,
+        "dashboards_connected": ready.value,
         "dashboard_connect_seconds": round(connect_seconds, 2), "live_clients_metric": live_clients,
         "write_requests": requests, "write_seconds": round(write_seconds, 2),
         "writes_per_second": round(requests / write_seconds, 1) if write_seconds else None,
@@ -374,6 +381,8 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2, help="needs declared (and each amended) per staff")
     parser.add_argument("--writer-processes", type=int, default=2, help="client processes for the staff")
     parser.add_argument("--dashboard-processes", type=int, default=3, help="client processes for the dashboards")
+    parser.add_argument("--no-batch", action="store_true",
+                        help="dashboards take one frame per event (as before subscriptions had `batch`)")
     parser.add_argument("--rss-limit-mib", type=float, default=1024.0, help="fail above this server RSS")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "load.json")
     parser.add_argument("--factory", default="coordinator.app:create_app",

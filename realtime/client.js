@@ -55,7 +55,8 @@
       onStatus("connecting", { since: position });
       socket = new WebSocket(url);
       socket.onopen = function () {
-        var message = { type: "subscribe" };
+        // batch: events fanned out together arrive in one "events" frame (fewer frames under a burst).
+        var message = { type: "subscribe", batch: true };
         for (var key in subscription) message[key] = subscription[key];
         if (position !== null) message.since = position;
         socket.send(JSON.stringify(message));
@@ -63,11 +64,13 @@
       socket.onmessage = function (frame) {
         var message = JSON.parse(frame.data);
         onFrame(message.type);
-        if (message.type === "event") {
-          var event = message.event;
-          if (position !== null && event.seq <= position) return; // never apply an event twice
-          position = event.seq;
-          onEvent(event);
+        if (message.type === "event" || message.type === "events") {
+          var events = message.type === "event" ? [message.event] : message.events;
+          for (var i = 0; i < events.length; i++) {
+            if (position !== null && events[i].seq <= position) continue; // never apply an event twice
+            position = events[i].seq;
+            onEvent(events[i]);
+          }
         } else if (message.type === "live") {
           attempt = 0; // a subscription that reached live resets the back-off
           position = position === null ? message.seq : Math.max(position, message.seq);

@@ -7,7 +7,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -21,6 +21,7 @@ from realtime.protocol import (
     Envelope,
     Subscription,
     encode_event,
+    encode_events,
     encode_heartbeat,
     encode_live,
     encode_resync,
@@ -245,25 +246,42 @@ class Hub:
     async def _advance(self) -> None:
         hints, self._hints = sorted(self._hints, key=lambda e: e.seq), []
         if not self._catch_up and hints:
+            ready: list[Envelope] = []
             for envelope in hints:
-                if envelope.seq <= self.head:
+                if envelope.seq <= (ready[-1].seq if ready else self.head):
                     continue
-                if envelope.seq != self.head + 1:
+                if envelope.seq != (ready[-1].seq if ready else self.head) + 1:
                     self._catch_up = True  # a gap: another writer's event is not here yet
                     break
-                self.fan_out(envelope)
+                ready.append(envelope)
+            self.fan_out_many(ready)
         if self._catch_up:
             self._catch_up = False
             while True:
                 batch = await self.store.fetch_since(self.head, None, self.config.replay_batch)
-                for envelope in batch:
-                    if envelope.seq > self.head:
-                        self.fan_out(envelope)
+                self.fan_out_many([envelope for envelope in batch if envelope.seq > self.head])
                 if len(batch) < self.config.replay_batch:
                     break
 
-    def fan_out(self, envelope: Envelope) -> None:
-        """Deliver one event to every matching, authorised subscriber; never awaits."""
+    def fan_out_many(self, envelopes: Sequence[Envelope]) -> None:
+        """Deliver consecutive events, in order; a live subscriber that asked for `batch` gets the ones it
+        may see in one frame (one frame per distinct set, encoded once); never awaits."""
+        batched: dict[Subscriber, list[Envelope]] = {}
+        for envelope in envelopes:
+            self.fan_out(envelope, batched)
+        frames: dict[tuple[int, ...], str] = {}
+        for subscriber, seen in batched.items():
+            if subscriber.closed:
+                continue
+            key = tuple(envelope.seq for envelope in seen)
+            frame = frames.get(key)
+            if frame is None:
+                frame = frames[key] = encode_event(seen[0]) if len(seen) == 1 else encode_events(seen)
+            subscriber.send(frame)
+
+    def fan_out(self, envelope: Envelope, batched: dict[Subscriber, list[Envelope]] | None = None) -> None:
+        """Deliver one event to every matching, authorised subscriber; never awaits. With `batched`, live
+        subscribers that asked for `batch` are collected there instead (fan_out_many sends them)."""
         self.head = envelope.seq
         for listener in self.listeners:
             listener(envelope)
@@ -276,10 +294,13 @@ class Hub:
                 continue
             for subscriber in tuple(bucket):
                 if subscriber.subscription.matches(envelope) and can_see(subscriber.principal, envelope):
+                    self.delivered += 1
+                    if batched is not None and subscriber.subscription.batch and subscriber.pending is None:
+                        batched.setdefault(subscriber, []).append(envelope)
+                        continue
                     if frame is None:
                         frame = encode_event(envelope)  # once per event, only if someone wants it
                     subscriber.offer(envelope.seq, frame)
-                    self.delivered += 1
             if envelope.disaster_id is None:
                 break
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -90,6 +90,11 @@ def encode_event(envelope: Envelope) -> str:
     return dumps({"type": "event", "event": envelope.as_dict()})
 
 
+def encode_events(envelopes: Sequence[Envelope]) -> str:
+    """Several consecutive events in one text frame, oldest first (for subscriptions with `batch`)."""
+    return dumps({"type": "events", "events": [envelope.as_dict() for envelope in envelopes]})
+
+
 def encode_live(seq: int) -> str:
     """Marker sent once replay is over: every later frame is live. `seq` is a safe resume point."""
     return dumps({"type": "live", "seq": seq})
@@ -136,6 +141,9 @@ class Subscription:
     associations: frozenset[str] | None = None
     types: frozenset[str] | None = None
     since: int | None = None
+    # The client takes {"type": "events", "events": [...]} frames: events fanned out together reach it in
+    # one frame (under a burst, one send per subscriber instead of one per event).
+    batch: bool = False
 
     def matches(self, envelope: Envelope) -> bool:
         """Whether the event passes this subscription's filters (authorisation is checked separately)."""
@@ -151,7 +159,7 @@ class Subscription:
         return True
 
 
-_FIELDS = {"type", "mode", "disaster_id", "block", "blocks", "association", "types", "since"}
+_FIELDS = {"type", "mode", "disaster_id", "block", "blocks", "association", "types", "since", "batch"}
 
 
 def _int_field(message: Mapping[str, Any], name: str, *, minimum: int, maximum: int) -> int | None:
@@ -216,7 +224,11 @@ def parse_subscription(raw: str | bytes | Mapping[str, Any], *,
             members |= block_members[block]
         associations = members if associations is None else associations & members
     types = _str_list(raw, "types")
+    batch = raw.get("batch", False)
+    if not isinstance(batch, bool):
+        raise SubscriptionError("batch", f"must be true or false, got {type(batch).__name__}",
+                                f"true または false で指定してください（{type(batch).__name__} が指定されました）")
     return Subscription(mode=mode, disaster_id=_int_field(raw, "disaster_id", minimum=1, maximum=MAX_DISASTER_ID),
                         associations=frozenset(associations) if associations is not None else None,
                         types=frozenset(types) if types is not None else None,
-                        since=_int_field(raw, "since", minimum=0, maximum=MAX_SEQ))
+                        since=_int_field(raw, "since", minimum=0, maximum=MAX_SEQ), batch=batch)
