@@ -150,6 +150,12 @@ def render(event: Event, disaster: Disaster, *, audience: str, link: str, names:
                  [f"That is ¥{cost.get('per_person_day_yen', 0):,} per person-day, above the agreement's "
                   f"¥{cost.get('threshold_yen_per_person_day', 0):,}. It binds you only once you agree; nobody "
                   "departs before.", where[1]])
+    elif t == "dispatch.cost_agreed":
+        ja = f"費用の同意：{requester[0]}が{what_ja}の見込み費用に同意"
+        en = f"Cost agreed: {requester[1]} agreed to the cost of {what_en}"
+        lines = (["要請団体が費用に同意しました。派遣を始められます（出発したら報告してください）。", where[0]],
+                 ["The requester agreed to the cost. The dispatch may go ahead (report when your people leave).",
+                  where[1]])
     elif t == "offer.recorded_on_behalf":
         offerer = names.association(p.get("association_id"))
         recorder = p.get("recorded_by") or {}

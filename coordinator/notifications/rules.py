@@ -224,6 +224,11 @@ def _cost_flagged(event: Event, disaster: Disaster, _: Lookups) -> list[Audience
     return [_requester(disaster, event.payload)]
 
 
+def _cost_agreed(event: Event, disaster: Disaster, _: Lookups) -> list[Audience]:
+    # Decision: the supporter waits to depart until the requester agrees to its cost; the agreement lets it go.
+    return [_supplier(disaster, event.payload)]
+
+
 def _roles_changed(event: Event, disaster: Disaster, _: Lookups) -> list[Audience]:
     changes = event.payload.get("changes") or {}
     roles = event.payload.get("acting_roles") or disaster.acting_roles
@@ -243,6 +248,7 @@ RULES: dict[str, Rule] = {
     "dispatch.undone": Rule("progress", _progress),  # decision: a report taken back is told like the report
     "dispatch.cancelled": Rule("progress", _cancelled),
     "dispatch.cost_flagged": Rule("answers", _cost_flagged),
+    "dispatch.cost_agreed": Rule("answers", _cost_agreed),
     "offer.recorded_on_behalf": Rule("requests", _recorded_on_behalf),
     "dispatch.overdue": Rule("reminders", _overdue),
     "dispatch.reminded": Rule("reminders", _reminded),
@@ -270,6 +276,7 @@ ESSENTIAL: dict[str, frozenset[str]] = {
     "plan.committed": frozenset({"approver"}),
     "dispatch.declined": frozenset({"requester", "approver"}),
     "dispatch.cost_flagged": frozenset({"requester"}),
+    "dispatch.cost_agreed": frozenset({"supplier"}),
     "dispatch.cancelled": frozenset({"supplier"}),
     "dispatch.overdue": frozenset({"supplier"}),
     "dispatch.reminded": frozenset({"approver", "escalation"}),

@@ -248,3 +248,25 @@ def test_a_secretariat_failover_is_told_to_the_association_that_now_acts_as_secr
         audiences = set(session.exec(select(InAppNotification.audience).where(
             col(InAppNotification.user_id).in_([world.user(k).id for k in keys]))))
     assert audiences == {"failover"}
+
+
+def test_a_cost_out_of_proportion_asks_the_requester_and_its_agreement_tells_the_supporter(
+        world: NotifyWorld) -> None:
+    told = Told(world)
+    dispatch = world.dispatch_to("requested")
+    world.post(f"/api/v1/dispatches/{dispatch['id']}/accept", "toyama",
+               {"expected_cost_yen": 999_999_999, "confirm_cost": True})
+    assert told.keys("dispatch.cost_flagged") == {"requester"}
+    # The supporter may not depart until the requester agrees; the agreement is what tells it to go.
+    world.post(f"/api/v1/dispatches/{dispatch['id']}/cost", "requester", {"decision": "agree"})
+    assert told.keys("dispatch.cost_agreed") == {"toyama"}
+    item = told.item("toyama", "dispatch.cost_agreed")
+    assert item["title_ja"].startswith("費用の同意：石川県国際交流協会が") and item["essential"]
+    assert "派遣を始められます" in item["body_ja"]
+    assert [r.address for r in world.outbox(event_type="dispatch.cost_agreed")] == ["toyama@pref-toyama.example.jp"]
+    # A refusal cancels it: the supporter hears that too.
+    other = world.dispatch_to("requested")
+    world.post(f"/api/v1/dispatches/{other['id']}/accept", "toyama",
+               {"expected_cost_yen": 999_999_999, "confirm_cost": True})
+    world.post(f"/api/v1/dispatches/{other['id']}/cost", "requester", {"decision": "refuse", "reason": "予算超過"})
+    assert told.keys("dispatch.cancelled") == {"toyama"}
