@@ -54,6 +54,7 @@ class Decision:
     reason_ja: str
     proposal: Proposal | None = None
     event: str | None = None
+    changes: tuple[str, ...] = ()  # an update: what the secretariat would decide differently on (name, area)
 
 
 def _parse(data: bytes, max_bytes: int) -> Parsed:
@@ -103,6 +104,11 @@ def _open_disaster_overlapping(session: Session, codes: set[str], mode: str,
         query = query.where(Disaster.id == drill_id)
     rows = session.exec(query.order_by(col(Disaster.declared_at).desc()))
     return next((d for d in rows if _municipalities_of(d) & codes), None)
+
+
+def _affected(preview: dict[str, Any] | None) -> list[str]:
+    """The associations a proposal's area affects (what changes the secretariat's decision, with the name)."""
+    return sorted(a["id"] for a in (preview or {}).get("associations", []))
 
 
 def _fill(proposal: Proposal, parsed: Parsed, bulletin_id: int, assessment: Assessment, area: dict[str, Any],
@@ -172,9 +178,12 @@ def _decide(session: Session, parsed: Parsed, assessment: Assessment, bulletin_i
             target = session.get(Disaster, latest.target_disaster_id)
             area = {"municipalities": sorted(codes | (_municipalities_of(target) if target else set()))}
             codes, preview = _preview(area, mode, on)
+        before = (latest.name, _affected(latest.preview))
         _fill(latest, parsed, bulletin_id, assessment, area, preview)
         latest.bulletin_count += 1
-        return Decision("updated", assessment.reason_en, assessment.reason_ja, latest, "bulletin.updated")
+        changes = tuple(what for what, old, new in (("name", before[0], latest.name),
+                                                    ("area", before[1], _affected(latest.preview))) if old != new)
+        return Decision("updated", assessment.reason_en, assessment.reason_ja, latest, "bulletin.updated", changes)
     if latest is not None and latest.status == "dismissed":
         why = latest.dismiss_reason
         return Decision("dismissed_earlier", f"the secretariat dismissed this event's proposal: {why}",
@@ -203,11 +212,15 @@ def _decide(session: Session, parsed: Parsed, assessment: Assessment, bulletin_i
 def proposal_digest(proposal: Proposal) -> dict[str, Any]:
     """What a proposal's events carry: enough to name it and link to it (the page reads the rest)."""
     assessment = proposal.assessment or {}
+    preview = proposal.preview or {}
     return {"id": proposal.id, "mode": proposal.mode, "status": proposal.status, "action": proposal.action,
             "kind": proposal.kind, "name": proposal.name, "bulletin_id": proposal.bulletin_id,
             "target_disaster_id": proposal.target_disaster_id, "disaster_id": proposal.disaster_id,
             "drill_id": proposal.drill_id, "max_intensity": assessment.get("max_intensity"),
             "reason_ja": assessment.get("reason_ja"), "reason_en": assessment.get("reason_en"),
+            "prefectures": [{"name_ja": p.get("name_ja"), "name_en": p.get("name_en")}
+                            for p in preview.get("prefectures", [])],
+            "association_count": len(preview.get("associations", [])),
             "link": f"/bulletins{'?mode=drill' if proposal.mode == 'drill' else ''}#proposal-{proposal.id}"}
 
 
@@ -280,6 +293,11 @@ def ingest(session: Session, *, data: bytes, source: str, actor: User | None, mo
             extra: dict[str, Any] = {"bulletin_id": bulletin.id, "outcome": decision.outcome}
             if decision.event == "bulletin.jma_cancelled":
                 extra["disaster_id"] = decision.proposal.disaster_id
+            if decision.event == "bulletin.updated":
+                extra["changes"] = list(decision.changes)
+            if decision.event == "bulletin.withdrawn":
+                extra.update(reason_ja=decision.proposal.withdraw_reason_ja,
+                             reason_en=decision.proposal.withdraw_reason_en)
             _record(session, decision.proposal, decision.event, actor, **extra)
     session.add(bulletin)
     record_event(session, type="bulletin.received", entity="bulletin", entity_id=bulletin.id, mode=mode,

@@ -20,8 +20,8 @@ from coordinator.disasters.models import Disaster
 from coordinator.dispatches.models import Dispatch
 from coordinator.events.models import Event
 from coordinator.notifications.models import InAppNotification, OutboxMessage
-from coordinator.notifications.recipients import recipients
-from coordinator.notifications.rules import NOTIFYING_TYPES, Lookups, audiences_of, merge
+from coordinator.notifications.recipients import bulletin_recipients, recipients
+from coordinator.notifications.rules import BULLETIN_TYPES, NOTIFYING_TYPES, Lookups, audiences_of, merge
 
 _PLANNED = "notify_planned_events"
 _WRITTEN = "notify_outbox_written"
@@ -39,7 +39,8 @@ def idempotency_key(event: Event, channel: str, address: str) -> str:
 def write_outbox(session: Session, events: list[Event]) -> int:
     """Add in-app notifications and outbox messages for the transaction's events; returns how many rows."""
     planned: set[int] = session.info.setdefault(_PLANNED, set())
-    due = [e for e in events if e.type in NOTIFYING_TYPES and e.disaster_id is not None and id(e) not in planned]
+    due = [e for e in events if e.type in NOTIFYING_TYPES and id(e) not in planned
+           and (e.disaster_id is not None or e.type in BULLETIN_TYPES)]
     if not due:
         return 0
     planned.update(id(e) for e in due)
@@ -47,15 +48,20 @@ def write_outbox(session: Session, events: list[Event]) -> int:
     lookups = Lookups(lambda ids: list(session.exec(select(Dispatch).where(col(Dispatch.id).in_(ids)))) if ids else [])
     written = 0
     for event in due:
-        disaster = session.get(Disaster, event.disaster_id)
-        if disaster is None:
+        disaster = session.get(Disaster, event.disaster_id) if event.disaster_id is not None else None
+        if disaster is None and event.type not in BULLETIN_TYPES:
             continue
         audiences = merge(audiences_of(event, disaster, lookups))
         if not audiences:
             continue  # e.g. each proposal of a committed plan: the plan's own event tells the approvers
-        dispatch = session.get(Dispatch, int(event.entity_id)) if event.entity == "dispatch" else None
         assert event.seq is not None
-        for recipient in recipients(session, event=event, disaster=disaster, audiences=audiences, dispatch=dispatch):
+        if event.type in BULLETIN_TYPES:
+            told = bulletin_recipients(session, event=event, audiences=audiences)
+        else:
+            assert disaster is not None
+            dispatch = session.get(Dispatch, int(event.entity_id)) if event.entity == "dispatch" else None
+            told = recipients(session, event=event, disaster=disaster, audiences=audiences, dispatch=dispatch)
+        for recipient in told:
             audience = recipient.audience
             if recipient.channel == "in_app":
                 session.add(InAppNotification(

@@ -7,13 +7,15 @@ own address is checked as if one of its staff read it, the secretariat's as the 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
 from coordinator.associations.models import SECRETARIAT_ID
 from coordinator.auth.models import ROLE_SECRETARIAT, ROLE_STAFF, User
+from coordinator.bulletins import policy as bulletin_policy
+from coordinator.bulletins.models import Proposal
 from coordinator.disasters import policy as disaster_policy
 from coordinator.disasters.models import Disaster
 from coordinator.dispatches import policy as dispatch_policy
@@ -78,10 +80,31 @@ def recipients(session: Session, *, event: Event, disaster: Disaster, audiences:
     so a person both affected and acting as coordinator gets the more urgent wording. The actor is not
     told what they did themselves.
     """
+    return _resolve(session, event=event, audiences=audiences, live=disaster.mode == "live",
+                    secretariat=_secretariat_associations(disaster),
+                    readable=lambda user: may_read(user, disaster, event, dispatch))
+
+
+def bulletin_recipients(session: Session, *, event: Event, audiences: Iterable[Audience]) -> list[Recipient]:
+    """Who is told of a bulletin's proposal: the acting secretariat, as far as it may read the bulletins API.
+
+    The secretariat is CLAIR and, where the proposal's area would make one act, the fail-over association;
+    each person and address is checked with `coordinator.bulletins.policy.can_read` (today: CLAIR's
+    secretariat logins and CLAIR's own addresses; the fail-over's staff cannot open /bulletins).
+    """
+    proposal = session.get(Proposal, int(event.entity_id)) if event.entity == "proposal" else None
+    acting = ((proposal.preview if proposal is not None else None) or {}).get("acting_secretariat") or {}
+    secretariat = [SECRETARIAT_ID]
+    if acting.get("is_failover") and acting.get("id"):
+        secretariat.append(str(acting["id"]))
+    return _resolve(session, event=event, audiences=audiences, live=event.mode == "live", secretariat=secretariat,
+                    readable=bulletin_policy.can_read)
+
+
+def _resolve(session: Session, *, event: Event, audiences: Iterable[Audience], live: bool, secretariat: list[str],
+             readable: Callable[[User], bool]) -> list[Recipient]:
     ordered = sorted(audiences, key=lambda a: (not a.essential, a.kind != "failover"))
-    live = disaster.mode == "live"
-    groups = {id(a): (_secretariat_associations(disaster) if a.association_id is SECRETARIAT else [a.association_id])
-              for a in ordered}
+    groups = {id(a): (secretariat if a.association_id is SECRETARIAT else [a.association_id]) for a in ordered}
     associations = sorted({x for group in groups.values() for x in group if x})
     users = list(session.exec(select(User).where(col(User.association_id).in_(associations),
                                                  col(User.is_active).is_(True))))
@@ -107,7 +130,7 @@ def recipients(session: Session, *, event: Event, disaster: Disaster, audiences:
             for user in people:
                 if user.id is None or user.id == event.actor_user_id:
                     continue
-                if not may_read(user, disaster, event, dispatch):
+                if not readable(user):
                     continue
                 preference = preferences.get((user.id, topic))
                 if _wants(preference, "in_app", essential=audience.essential, live=live):
@@ -118,7 +141,7 @@ def recipients(session: Session, *, event: Event, disaster: Disaster, audiences:
                     told.setdefault((EMAIL, email.lower()), Recipient(
                         EMAIL, email, audience, user_id=user.id, association_id=association_id))
             contacts_here = contacts.get(association_id, [])
-            if contacts_here and not may_read(reader_for(association_id), disaster, event, dispatch):
+            if contacts_here and not readable(reader_for(association_id)):
                 continue
             for contact in contacts_here:
                 if _address_wants(contact, topic, essential=audience.essential, live=live):

@@ -18,6 +18,7 @@ from coordinator.disasters.preview import readable
 from coordinator.drills.marks import DRILL_MARK
 from coordinator.events.models import Event
 from coordinator.needs.models import Need
+from coordinator.notifications.rules import BULLETIN_TYPES
 from coordinator.reference import current_agreement
 
 DRILL_LINE_JA = f"{DRILL_MARK}これは訓練の通知です。実際の災害ではありません。"
@@ -96,12 +97,16 @@ def _need_words(need: Need | None, names: Names, headcount: Any) -> tuple[str, s
             f"{headcount} × {kind[1]} ({language[1]})")
 
 
-def render(event: Event, disaster: Disaster, *, audience: str, link: str, names: Names,
+def render(event: Event, disaster: Disaster | None, *, audience: str, link: str, names: Names,
            need: Need | None = None, association_id: str | None = None) -> Message:
     """The message of one event for one kind of audience (supplier, requester, approver, failover, …).
 
     `association_id` is the recipient's association: a fail-over message names the roles it now holds.
+    A bulletin's proposal has no disaster while it is live (`disaster` None).
     """
+    if event.type in BULLETIN_TYPES:
+        return _bulletin(event, link)
+    assert disaster is not None
     p: Mapping[str, Any] = event.payload or {}
     drill = disaster.mode == "drill"
     name = disaster.name
@@ -283,3 +288,42 @@ def _failover(event: Event, disaster: Disaster, names: Names,
     return ja, en, (["あなたの協会が、被災した団体に代わって調整を担います。", *lines_ja, f"災害：{disaster.name}"],
                     ["Your association now coordinates in place of an affected one.", *lines_en,
                      f"Disaster: {disaster.name}"])
+
+
+def _bulletin(event: Event, link: str) -> Message:
+    """A proposal made from a JMA bulletin, for the secretariat: what, why, where, and that nothing is declared."""
+    p: Mapping[str, Any] = event.payload or {}
+    proposal: Mapping[str, Any] = p.get("proposal") or {}
+    drill = event.mode == "drill"
+    name = str(proposal.get("name") or "").removeprefix(DRILL_MARK)
+    change = proposal.get("action") == "change_area"
+    what_ja, what_en = ("の区域変更", f"change the area of {name}") if change else ("の災害宣言", f"declare {name}")
+    prefectures = proposal.get("prefectures") or []
+    count = proposal.get("association_count") or 0
+    where = (f"対象：{'、'.join(x.get('name_ja') or '' for x in prefectures)}（{count}団体）",
+             f"Area: {', '.join(x.get('name_en') or '' for x in prefectures)} ({count} associations)")
+    why = (str(proposal.get("reason_ja") or ""), str(proposal.get("reason_en") or ""))
+    decide = ("「気象庁の電文」画面で確定・区域の編集・却下ができます。事務局が確定するまで宣言はされません。",
+              "Confirm, edit the area or dismiss it on the JMA bulletins page. Nothing is declared until the "
+              "secretariat confirms.")
+    t = event.type
+    if t == "bulletin.jma_cancelled":
+        ja = f"【要確認】気象庁が電文を取り消しました：{name}"
+        en = f"To check: JMA cancelled the bulletin behind {name}"
+        lines = (["この災害は取り消された電文をもとに宣言されました。災害の継続・区域・終了を見直してください。",
+                  f"災害：{name}"],
+                 ["This disaster was declared from a bulletin JMA has cancelled (取消). Review whether it "
+                  "continues, its area, or close it.", f"Disaster: {name}"])
+    elif t == "bulletin.withdrawn":
+        ja, en = f"【提案の取り下げ】{name}{what_ja}", f"Proposal withdrawn: {what_en}"
+        lines = ([str(p.get("reason_ja") or "気象庁の電文により提案は取り下げられました。"), "対応は不要です。"],
+                 [str(p.get("reason_en") or "A JMA bulletin withdrew the proposal."), "Nothing to do."])
+    elif t == "bulletin.updated":
+        ja, en = f"【提案の更新】{name}{what_ja}", f"Proposal updated: {what_en}"
+        lines = (["後続の電文で提案の内容が変わりました。", why[0], where[0], decide[0]],
+                 ["A later bulletin changed the proposal.", why[1], where[1], decide[1]])
+    else:
+        ja, en = f"【提案】{name}{what_ja}", f"Proposed: {what_en}"
+        lines = ([why[0], where[0], decide[0]], [why[1], where[1], decide[1]])
+    return Message(_marked(ja, drill), f"DRILL: {en}" if drill else en, tuple(lines[0]), tuple(lines[1]),
+                   link, drill)

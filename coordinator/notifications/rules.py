@@ -41,6 +41,8 @@ TOPICS: tuple[Topic, ...] = (
     Topic("reminders", "督促・エスカレーション", "Reminders and escalations"),
     Topic("disasters", "災害の宣言・区域変更・終了", "Disasters declared, changed, closed"),
     Topic("roles", "幹事団体・事務局の代行", "Acting coordinator or secretariat (fail-over)"),
+    Topic("bulletins", "気象庁の電文による災害宣言の提案（事務局）",
+          "Declarations proposed from JMA bulletins (secretariat)"),
 )
 TOPIC_IDS = tuple(t.id for t in TOPICS)
 
@@ -236,6 +238,16 @@ def _roles_changed(event: Event, disaster: Disaster, _: Lookups) -> list[Audienc
     return [a for a in failovers(disaster, roles) if a.association_id in now_acting]
 
 
+def _bulletin(event: Event, disaster: Disaster | None, _: Lookups) -> list[Audience]:
+    """A JMA bulletin's proposal (docs/bulletins.md) is the secretariat's business alone."""
+    proposal = event.payload.get("proposal") or {}
+    if event.type == "bulletin.updated" and not event.payload.get("changes"):
+        return []  # decision: a later serial that changes neither the name nor who is affected tells nobody
+    if event.type == "bulletin.jma_cancelled" and event.disaster_id is not None:
+        return [Audience("secretariat", SECRETARIAT, f"/disasters/{event.disaster_id}")]
+    return [Audience("secretariat", SECRETARIAT, str(proposal.get("link") or "/bulletins"))]
+
+
 RULES: dict[str, Rule] = {
     "dispatch.requested": Rule("requests", _requested),
     "dispatch.proposed": Rule("approvals", _proposed),
@@ -259,8 +271,15 @@ RULES: dict[str, Rule] = {
     "disaster.reopened": Rule("disasters", _closed),
     "disaster.cross_block_opened": Rule("disasters", _cross_block),
     "drill.roles_changed": Rule("roles", _roles_changed),
+    "bulletin.proposed": Rule("bulletins", _bulletin),
+    "bulletin.updated": Rule("bulletins", _bulletin),
+    "bulletin.withdrawn": Rule("bulletins", _bulletin),
+    "bulletin.jma_cancelled": Rule("bulletins", _bulletin),
 }
 NOTIFYING_TYPES = frozenset(RULES)
+# Events of a bulletin's proposal: bound to no disaster when live, read only by whoever may read the bulletins
+# API (coordinator.bulletins.policy), so their recipients are found apart (recipients.bulletin_recipients).
+BULLETIN_TYPES = frozenset(t for t in RULES if t.startswith("bulletin."))
 
 
 def topic_of(event_type: str, audience_kind: str) -> str:
@@ -284,6 +303,8 @@ ESSENTIAL: dict[str, frozenset[str]] = {
     "disaster.declared": frozenset({"affected", "coordinator", "secretariat"}),
     "disaster.area_changed": frozenset({"affected", "coordinator", "secretariat"}),
     "disaster.cross_block_opened": frozenset({"coordinator"}),
+    "bulletin.proposed": frozenset({"secretariat"}),  # a declaration waits for the secretariat's decision
+    "bulletin.jma_cancelled": frozenset({"secretariat"}),  # a declared disaster whose bulletin JMA took back
 }
 
 
@@ -301,12 +322,14 @@ def essential_types() -> dict[str, list[str]]:
     return out
 
 
-def audiences_of(event: Event, disaster: Disaster, lookups: Lookups) -> list[Audience]:
+def audiences_of(event: Event, disaster: Disaster | None, lookups: Lookups) -> list[Audience]:
     """Every audience of an event, each marked essential or not (empty for types that notify nobody)."""
     rule = RULES.get(event.type)
     if rule is None:
         return []
-    return [replace(a, essential=is_essential(event.type, a.kind)) for a in rule.audiences(event, disaster, lookups)]
+    # A live bulletin's proposal has no disaster: only its rule (_bulletin) is ever called without one.
+    found = rule.audiences(event, disaster, lookups)  # type: ignore[arg-type]
+    return [replace(a, essential=is_essential(event.type, a.kind)) for a in found]
 
 
 def merge(audiences: Iterable[Audience]) -> list[Audience]:

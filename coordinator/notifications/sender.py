@@ -219,7 +219,7 @@ def message_of(row: OutboxMessage, context: _Context) -> tuple[Message, Event] |
     """The rendered message of an outbox row, or None when its event or disaster is gone (purged)."""
     event = context.events.get(row.event_seq)
     disaster = context.disasters.get(row.disaster_id or 0)
-    if event is None or disaster is None:
+    if event is None or (disaster is None and row.disaster_id is not None):
         return None
     need = context.needs.get(int((event.payload or {}).get("need_id") or 0))
     return render(event, disaster, audience=row.audience, link=row.link, names=context.names, need=need,

@@ -107,8 +107,8 @@ def list_notifications(session: Session, *, actor: User, limit: int = 30,
     items = []
     for row in rows:
         event, disaster = events.get(row.event_seq), disasters.get(row.disaster_id)
-        if event is None or disaster is None:
-            continue
+        if event is None or (disaster is None and row.disaster_id is not None):
+            continue  # purged with its drill
         need = needs.get(int((event.payload or {}).get("need_id") or 0))
         message = render(event, disaster, audience=row.audience, link=row.link, names=names, need=need,
                          association_id=actor.association_id)
