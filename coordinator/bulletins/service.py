@@ -149,7 +149,7 @@ def _decide(session: Session, parsed: Parsed, assessment: Assessment, bulletin_i
         if latest is not None and latest.status == "confirmed":
             latest.jma_cancelled = True
             latest.updated_at = utcnow()
-            return Decision("cancelled_after_confirmation",
+            return Decision("jma_cancelled",  # fits the outcome column (24) on PostgreSQL
                             "JMA cancelled the bulletin after the declaration was confirmed: review the disaster",
                             "宣言の確定後に気象庁が電文を取り消しました。災害を見直してください", latest,
                             "bulletin.jma_cancelled")

@@ -154,7 +154,7 @@ def test_a_cancellation_after_the_declaration_asks_the_secretariat_to_review_the
     with Session(world.engine, expire_on_commit=False) as session:
         bulletin_id = ingest(session, data=read(IWATE[0]), source="folder", actor=None).bulletin.id
     disaster = world.post(f"/api/v1/bulletins/{bulletin_id}/confirm", "secretariat", {}, 201)
-    assert take_in(world, IWATE_CANCEL) == "cancelled_after_confirmation"
+    assert take_in(world, IWATE_CANCEL) == "jma_cancelled"
     bell, mail = bulletin_rows(world)
     cancelled = [r for r in bell + mail if r.event_type == "bulletin.jma_cancelled"]
     assert len(cancelled) == 4  # two secretariat logins, in the bell and by e-mail
