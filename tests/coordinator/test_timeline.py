@@ -56,7 +56,9 @@ def test_staff_see_disaster_events_and_their_own_records_only(world: World) -> N
     world.need()
     world.offer()
     assert _types(world, world.requester) == ["disaster.declared", "need.created"]
-    assert _types(world, world.toyama) == ["disaster.declared", "offer.created"]
+    # Toyama is in Ishikawa's block: it sees the open need it may offer against (issue 15 item 2), and its
+    # own offer; the outsider's block may not help before cross-block support opens, so sees neither.
+    assert _types(world, world.toyama) == ["disaster.declared", "need.created", "offer.created"]
     assert _types(world, world.outsider) == ["disaster.declared"]
     everything = ["disaster.declared", "need.created", "offer.created"]
     for headers in (world.coordinator, world.secretariat, world.observer):

@@ -19,6 +19,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from coordinator.db import make_engine
+from coordinator.disasters.models import Disaster
 from coordinator.events.models import Event
 from coordinator.events.service import record_event
 from coordinator.live.setup import LiveState, build_live, start_live, stop_live
@@ -37,9 +38,10 @@ def free_port() -> int:
 
 
 def file_engine(url: str) -> Engine:
-    """An engine with the event table created."""
+    """An engine with the event table and the (empty) disaster table the event writer reads created."""
     engine = make_engine(url)
-    SQLModel.metadata.create_all(engine, tables=[Event.__table__])  # type: ignore[list-item]
+    # record_event writes the notifications outbox before commit, which looks up an event's disaster.
+    SQLModel.metadata.create_all(engine, tables=[Event.__table__, Disaster.__table__])  # type: ignore[list-item]
     return engine
 
 
@@ -124,9 +126,12 @@ def serve_app(app: FastAPI, live: LiveState, path: str) -> Iterator[RunningServe
 
 
 def write_events(engine: Engine, specs: list[dict[str, Any]]) -> list[int]:
-    """Record events in one transaction through record_event and commit; returns their seqs."""
+    """Record events in one transaction through record_event and commit; returns their seqs.
+
+    The realtime tests' databases hold the event table only, so an actor's capacity is never looked up
+    (an explicit, empty `acted_as`) unless a spec gives one."""
     with Session(engine, expire_on_commit=False) as session:
-        rows = [record_event(session, **spec) for spec in specs]
+        rows = [record_event(session, **{"acted_as": {}, **spec}) for spec in specs]
         session.commit()
         return [row.seq for row in rows]  # type: ignore[misc]
 
