@@ -64,11 +64,12 @@ class Labels:
         return kind.name_en, kind.name_ja
 
     def language(self, tag: str) -> tuple[str, str]:
-        """(en, ja) name of a language (the tag when the agreement does not list it)."""
+        """(en, ja) name of a language; a tag the agreement does not list (a row stored before unknown tags were
+        refused) is named as such, so an unmet need says why nobody can match it."""
         try:
             language = self.agreement.language(tag)
         except AgreementError:
-            return tag, tag
+            return f"{tag} (a language the agreement does not list)", f"{tag}（協定にない言語）"
         return language.name_en, language.name_ja
 
     def tag(self, tag: str) -> str:

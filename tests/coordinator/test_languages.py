@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from tests.coordinator.test_disasters_support import (
@@ -125,3 +126,17 @@ def test_each_proposal_says_whether_a_variant_served_the_need(world: PlanWorld) 
         variant = [r for r in proposal["reasons"] if "variant" in r["en"]]
         assert bool(variant) == (proposal["supplier_id"] == TOYAMA)
     assert ISHIKAWA not in {p["supplier_id"] for p in plan["proposals"]}
+
+
+def test_a_need_stored_before_unknown_tags_were_refused_is_unmet_saying_why(world: PlanWorld,
+                                                                           engine: Engine) -> None:
+    need = world.need(language="vi")
+    world.offer_from(TOYAMA, languages=["vi"], kinds=["centre_staff"], headcount=2)
+    with engine.begin() as connection:  # as main stored it: accepted with 201 and never matchable
+        connection.execute(text("UPDATE need SET language = 'fr' WHERE id = :id"), {"id": need["id"]})
+    plan = world.plan()
+    assert plan["proposals"] == []
+    [unmet] = plan["unmet"]
+    assert unmet["need_id"] == need["id"] and unmet["code"] == "no_eligible_supporter"
+    assert "fr (a language the agreement does not list)" in unmet["reason"]["en"]
+    assert "fr（協定にない言語）" in unmet["reason"]["ja"]
