@@ -1,9 +1,10 @@
 """Every coordinating page, as each role that may open it, in Chromium at 1366 and 375 px (issue 14, Tests).
 
-For each page: drawn with its data (the demo drill's needs and dispatches, a live disaster, a situation
-report), a full-page screenshot per width in tests/artifacts/ (web-page-<role>-<page>-<width>.png), no
-horizontal scroll at 375 px, no console error or failed request, no untranslated message key; then the
-same in English at 375 px (English words are longer). One server for the module.
+For each page: the to-do list at the top with its count in the tab title; drawn with its data (the demo
+drill's needs and dispatches, a live disaster, a situation report); a full-page screenshot per width in
+tests/artifacts/ (web-page-<role>-<page>-<language>-<width>.png); no horizontal scroll at 375 px, no
+console error or failed request, no untranslated message key, buttons at least 44 px high on a phone;
+then the same in English at 375 px (English words are longer). One server for the module.
 """
 
 from __future__ import annotations
@@ -52,6 +53,11 @@ DRAWN = {
     "sitrep-live": "#summary-text",
 }
 
+# The to-do list comes first: no table, panel, map or form of the page's content (outside its heading,
+# which may hold a disaster picker) precedes it.
+TODO_FIRST = """box => [...document.querySelectorAll('main table, main .panel, main svg, main form, main article')]
+  .filter(e => e !== box && !box.contains(e) && !e.closest('.page-head'))
+  .every(e => box.compareDocumentPosition(e) & Node.DOCUMENT_POSITION_FOLLOWING)"""
 # Visible buttons (and links styled as buttons) lower than 44 px: "text height".
 SMALL_BUTTONS = """() => [...document.querySelectorAll('button, a.button-link, input[type=submit]')]
   .filter(b => b.offsetParent !== null && !b.closest('svg'))
@@ -84,8 +90,7 @@ def _open(browser: Any, base: str, login: str, language: str, width: int) -> tup
 def _drawn(page: Any, name: str) -> None:
     """Wait for the page's own 'ready' state, its to-do list and the data it draws after loading."""
     page.wait_for_selector("body[data-ready='1']")
-    if page.locator("#todo").count():
-        page.wait_for_selector("#todo[data-count]", state="attached")
+    page.wait_for_selector("#todo[data-count]", state="attached")  # to-do first, on every page (item 3)
     if name in DRAWN:
         page.wait_for_selector(DRAWN[name], state="attached")
     settle(page)
@@ -117,6 +122,9 @@ def test_every_coordinating_page_as_each_role(role: str, name: str, world: tuple
             assert response is not None and response.status == 200, (path, response and response.status)
             assert page.url == f"{base}{path}", (path, page.url)  # no redirect elsewhere (e.g. to sign in)
             _drawn(page, name)
+            waiting = int(page.locator("#todo").get_attribute("data-count"))
+            assert page.locator("#todo").evaluate(TODO_FIRST), path
+            assert page.title().startswith(f"({waiting}) ") == (waiting > 0), (path, waiting, page.title())
             for width in widths:
                 page.set_viewport_size({"width": width, "height": 900})
                 settle(page)
