@@ -16,8 +16,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from coordinator.auth.service import create_user
+from tests.coordinator.disasters_support import assert_error
 from tests.coordinator.test_auth_cli import ouen
-from tests.coordinator.test_disasters_support import assert_error
 
 PASSWORD = "a long enough password"
 

@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from coordinator.auth.models import ROLE_OBSERVER, User
 from coordinator.db import make_engine
 from tests.conftest import ROOT
-from tests.coordinator.conftest import free_port, sqlite_url
+from tests.support import free_port, sqlite_url
 
 CLI = "import sys; sys.argv[0] = 'ouen'; from coordinator.cli import main; main()"
 READY = re.compile(r"^ouen: ready at (http://\S+)/")

@@ -13,7 +13,7 @@ from coordinator.app import create_app
 from coordinator.cli import app as cli_app
 from coordinator.cli import commands  # noqa: F401  (registers the command groups)
 from coordinator.settings import Settings, get_settings
-from tests.coordinator.conftest import sqlite_url
+from tests.support import sqlite_url
 
 
 def ouen(db_url: str, *args: str) -> Result:

@@ -18,7 +18,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from tests.coordinator.test_disasters_support import assert_error, counts
+from tests.coordinator.disasters_support import assert_error, counts
 
 AREA = {"prefectures": ["13", "14"]}
 WIDER = {"prefectures": ["13", "14", "11"]}  # + Saitama: still only Kanto

@@ -21,7 +21,7 @@ from coordinator.dispatches.models import Dispatch
 from coordinator.dispatches.service import transition_dispatch
 from coordinator.errors import Conflict
 from coordinator.events.models import Event
-from tests.coordinator.test_dispatch_support import FUKUI, DispatchWorld
+from tests.coordinator.dispatch_support import FUKUI, DispatchWorld
 
 PARALLEL = 50
 # Over HTTP too: 50 concurrent requests, more than the server's 40 worker threads.

@@ -15,8 +15,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from tests.coordinator.test_disasters_support import ISHIKAWA, TOYAMA, assert_error, counts
-from tests.coordinator.test_dispatch_support import DispatchWorld
+from tests.coordinator.disasters_support import ISHIKAWA, TOYAMA, assert_error, counts
+from tests.coordinator.dispatch_support import DispatchWorld
 
 ISHIKAWA_CONTACTS = [{"name": "北陸 花子", "role": "事務局長", "phone": "０７６－２６２－５９３１",
                       "email": "hanako@example.jp"},
@@ -167,7 +167,7 @@ def test_exports_carry_contacts_except_for_observers(world: DispatchWorld) -> No
 
 def test_drill_purge_removes_its_contacts(client: TestClient, make_user, auth, engine: Engine) -> None:
     from coordinator.drills.purge import purge_drill
-    from tests.coordinator.test_disasters_support import declare, need_body
+    from tests.coordinator.disasters_support import declare, need_body
 
     secretariat = auth(make_user("secretariat", "clair")[1])
     drill = declare(client, secretariat, mode="drill", name="【訓練】能登")

@@ -21,7 +21,7 @@ from coordinator.migrations import UPGRADE_LOCK_KEY, current_revision, head_revi
 from coordinator.models import metadata
 from coordinator.settings import get_settings
 from tests.conftest import ROOT
-from tests.coordinator.conftest import sqlite_url
+from tests.support import sqlite_url
 
 PLATFORM_TABLES = {"event", "association", "app_user", "api_token", "login_session", "login_attempt"}
 

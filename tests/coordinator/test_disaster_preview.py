@@ -8,7 +8,7 @@ from sqlalchemy.engine import Engine
 from coordinator.disasters.models import AreaInput
 from coordinator.disasters.service import preview_declaration
 from geo.associations import association
-from tests.coordinator.test_disasters_support import ISHIKAWA, World, assert_error, counts, declare
+from tests.coordinator.disasters_support import ISHIKAWA, World, assert_error, counts, declare
 
 
 def preview(client: TestClient, headers: dict[str, str], area: dict, mode: str = "live") -> dict:

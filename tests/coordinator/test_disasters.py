@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from tests.coordinator.test_disasters_support import ISHIKAWA, World, assert_error, counts, declare
+from tests.coordinator.disasters_support import ISHIKAWA, World, assert_error, counts, declare
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from tests.coordinator.test_disasters_support import World, counts, declare, need_body, offer_body
+from tests.coordinator.disasters_support import World, counts, declare, need_body, offer_body
 
 ROLES = ("requester", "outsider", "toyama", "coordinator", "secretariat", "observer", "anonymous")
 TODAY = date.today().isoformat()

@@ -15,8 +15,8 @@ from sqlmodel import Session
 from coordinator.dispatches.models import Dispatch
 from coordinator.dispatches.service import mark_overdue
 from coordinator.jobs.runner import check_reminders_once
-from tests.coordinator.test_disasters_support import assert_error, counts, declare, need_body, offer_body
-from tests.coordinator.test_dispatch_support import (
+from tests.coordinator.disasters_support import assert_error, counts, declare, need_body, offer_body
+from tests.coordinator.dispatch_support import (
     FUKUI,
     ISHIKAWA,
     TOYAMA,

@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from tests.coordinator.test_disasters_support import assert_error
-from tests.coordinator.test_dispatch_support import TOYAMA, DispatchWorld, dispatch_count
+from tests.coordinator.disasters_support import assert_error
+from tests.coordinator.dispatch_support import TOYAMA, DispatchWorld, dispatch_count
 
 # Permissions are decided in Python (dispatches.policy), not by the database: SQLite alone keeps the
 # matrix quick; the lifecycle, capacity and concurrency tests run on both databases.

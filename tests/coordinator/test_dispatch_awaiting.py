@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from tests.coordinator.test_disasters_support import assert_error, counts
-from tests.coordinator.test_dispatch_support import BODIES, TOYAMA, DispatchWorld
+from tests.coordinator.disasters_support import assert_error, counts
+from tests.coordinator.dispatch_support import BODIES, TOYAMA, DispatchWorld
 
 AICHI, SHIZUOKA = "pref_aichi", "pref_shizuoka"  # FY2026 Tokai-Hokuriku coordinator and its 2nd deputy
 ACTIONS = ("approve", "request", "accept", "decline", "depart", "arrive", "complete", "cancel",

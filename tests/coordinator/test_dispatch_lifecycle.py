@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from coordinator.dispatches.transitions import DispatchState
 from tests.conftest import ROOT
-from tests.coordinator.test_dispatch_support import TOYAMA, DispatchWorld
+from tests.coordinator.dispatch_support import TOYAMA, DispatchWorld
 
 STATE_NAMES = {state.value for state in DispatchState}
 LIFECYCLE = ROOT / "coordinator" / "dispatches" / "service.py"

@@ -13,8 +13,8 @@ from sqlalchemy.engine import Engine
 
 from coordinator.dispatches import service as dispatch_service
 from coordinator.settings import Settings
-from tests.coordinator.test_disasters_support import assert_error
-from tests.coordinator.test_dispatch_support import TOYAMA, DispatchWorld
+from tests.coordinator.disasters_support import assert_error
+from tests.coordinator.dispatch_support import TOYAMA, DispatchWorld
 
 
 @pytest.fixture

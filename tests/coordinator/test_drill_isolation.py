@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from coordinator.needs.models import Need
 from coordinator.offers.models import Offer
-from tests.coordinator.test_disasters_support import World, declare, need_body, offer_body
+from tests.coordinator.disasters_support import World, declare, need_body, offer_body
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from coordinator.dispatches.models import Dispatch
 from coordinator.exports.service import to_csv
-from tests.coordinator.test_disasters_support import ISHIKAWA, TOYAMA, World, assert_error
+from tests.coordinator.disasters_support import ISHIKAWA, TOYAMA, World, assert_error
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from sqlmodel import Session
 from coordinator.events.models import utcnow
 from coordinator.idempotency import service
 from coordinator.idempotency.models import IdempotencyRecord
-from tests.coordinator.test_disasters_support import World, assert_error, counts, need_body
+from tests.coordinator.disasters_support import World, assert_error, counts, need_body
 
 
 @pytest.fixture
@@ -153,7 +153,7 @@ def test_twins_sent_at_once_make_one_need(world: World, engine: Engine) -> None:
 
 def test_a_drill_purge_removes_its_stored_answers(client: TestClient, make_user, auth, engine: Engine) -> None:
     from coordinator.drills.purge import purge_drill
-    from tests.coordinator.test_disasters_support import declare
+    from tests.coordinator.disasters_support import declare
 
     secretariat = auth(make_user("secretariat", "clair")[1])
     drill = declare(client, secretariat, mode="drill", name="【訓練】能登")

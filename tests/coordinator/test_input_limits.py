@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from coordinator.app import create_app
 from coordinator.inputs import MAX_AREA_VERTICES
 from coordinator.settings import Settings
-from tests.coordinator.test_disasters_support import assert_error, counts
+from tests.coordinator.disasters_support import assert_error, counts
 
 TODAY = date.today().isoformat()
 

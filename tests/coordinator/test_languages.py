@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from tests.coordinator.test_disasters_support import (
+from tests.coordinator.disasters_support import (
     FUKUI,
     ISHIKAWA,
     TOYAMA,

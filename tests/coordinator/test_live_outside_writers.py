@@ -19,8 +19,8 @@ from sqlalchemy.engine import Engine
 
 from coordinator.live.publisher import disable_pg_notify, enable_pg_notify, notify_channels
 from tests.conftest import ROOT
-from tests.coordinator.conftest import ServerProcess
 from tests.realtime.harness import open_client, read_events, read_until_live
+from tests.support import ServerProcess
 
 
 @pytest.mark.postgres

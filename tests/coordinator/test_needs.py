@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from coordinator.needs.service import refresh_need_status
-from tests.coordinator.test_disasters_support import ISHIKAWA, TOYAMA, World, assert_error, counts, need_body
+from tests.coordinator.disasters_support import ISHIKAWA, TOYAMA, World, assert_error, counts, need_body
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from tests.coordinator.test_disasters_support import FUKUI, ISHIKAWA, TOYAMA, World, assert_error, counts, offer_body
+from tests.coordinator.disasters_support import FUKUI, ISHIKAWA, TOYAMA, World, assert_error, counts, offer_body
 
 
 @pytest.fixture

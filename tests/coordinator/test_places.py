@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from tests.coordinator.test_disasters_support import assert_error
+from tests.coordinator.disasters_support import assert_error
 
 
 def test_search_by_kanji_and_kana_with_labels(client: TestClient, make_user, auth) -> None:

@@ -15,7 +15,7 @@ from sqlmodel import Session
 import agreements
 from agreements import DEFAULT_PATH, load_agreement
 from coordinator.matching.service import make_plan
-from tests.coordinator.test_disasters_support import FUKUI, ISHIKAWA, TOYAMA, assert_error, declare
+from tests.coordinator.disasters_support import FUKUI, ISHIKAWA, TOYAMA, assert_error, declare
 from tests.coordinator.test_plan_api import PlanWorld, lines
 
 KYOTO, NAGANO = "pref_kyoto", "pref_nagano"  # Kinki: Tokai-Hokuriku's partner no. 1; Kanto: no. 2 (nearer)

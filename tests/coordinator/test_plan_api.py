@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from tests.coordinator.test_disasters_support import (
+from tests.coordinator.disasters_support import (
     FUKUI,
     ISHIKAWA,
     TOYAMA,
@@ -20,7 +20,7 @@ from tests.coordinator.test_disasters_support import (
     declare,
     offer_body,
 )
-from tests.coordinator.test_dispatch_support import DispatchWorld, dispatch_count
+from tests.coordinator.dispatch_support import DispatchWorld, dispatch_count
 
 TOKYO, AICHI = "pref_tokyo", "pref_aichi"
 AHEAD = (date.today() + timedelta(days=30)).isoformat()

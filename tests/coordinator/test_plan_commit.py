@@ -15,9 +15,9 @@ from sqlmodel import Session, col, func, select
 
 from coordinator.events.models import Event
 from coordinator.matching.service import commit_plan
+from tests.coordinator.disasters_support import FUKUI, ISHIKAWA, TOYAMA, assert_error, counts
+from tests.coordinator.dispatch_support import dispatch_count
 from tests.coordinator.test_concurrency import run_together
-from tests.coordinator.test_disasters_support import FUKUI, ISHIKAWA, TOYAMA, assert_error, counts
-from tests.coordinator.test_dispatch_support import dispatch_count
 from tests.coordinator.test_plan_api import TOKYO, PlanWorld
 
 PARALLEL = 10

@@ -26,7 +26,7 @@ from coordinator.readmodel.people import need_people, people_by_state
 from coordinator.readmodel.summary import disaster_summary
 from coordinator.web.picture import disaster_picture
 from tests.conftest import ROOT
-from tests.coordinator.test_dispatch_support import TOYAMA, DispatchWorld
+from tests.coordinator.dispatch_support import TOYAMA, DispatchWorld
 
 
 @pytest.fixture

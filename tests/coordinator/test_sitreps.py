@@ -8,7 +8,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from coordinator.drills.purge import purge_drill
-from tests.coordinator.test_disasters_support import World, assert_error, declare
+from tests.coordinator.disasters_support import World, assert_error, declare
 
 
 def rows(engine: Engine) -> tuple[int, int, int]:

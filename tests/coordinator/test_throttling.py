@@ -20,9 +20,9 @@ from coordinator.app import create_app
 from coordinator.auth.addresses import client_address
 from coordinator.auth.service import create_user
 from coordinator.settings import Settings
-from tests.coordinator.conftest import free_port, sqlite_url
+from tests.coordinator.disasters_support import assert_error
 from tests.coordinator.test_app_serve import Serve
-from tests.coordinator.test_disasters_support import assert_error
+from tests.support import free_port, sqlite_url
 
 PASSWORD = "the secretariat's password"
 

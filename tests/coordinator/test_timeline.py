@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.coordinator.test_disasters_support import ISHIKAWA, TOYAMA, World, assert_error
+from tests.coordinator.disasters_support import ISHIKAWA, TOYAMA, World, assert_error
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from sqlmodel import Session
 
 from coordinator.dispatches.service import mark_overdue
 from coordinator.todo import service as todo_service
-from tests.coordinator.test_disasters_support import declare, need_body
-from tests.coordinator.test_dispatch_support import TOYAMA, DispatchWorld
+from tests.coordinator.disasters_support import declare, need_body
+from tests.coordinator.dispatch_support import TOYAMA, DispatchWorld
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from coordinator.associations.models import Association
 from coordinator.db import WriteOutsideUnitOfWork, unit_of_work
 from coordinator.events.models import Event
 from coordinator.events.service import record_event
-from tests.coordinator.test_disasters_support import World
+from tests.coordinator.disasters_support import World
 
 
 @pytest.fixture

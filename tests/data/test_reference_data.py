@@ -198,31 +198,35 @@ def test_unconfirmed_and_low_confidence_rows_stay_visible(associations: list[dic
 # --- equal to the authoritative copies beside the project -----------------------------------------------
 
 
+@pytest.fixture
+def shared() -> Path:
+    """../shared/data beside the project (as in CI, where its absence fails instead of skipping)."""
+    if not SHARED.is_dir():
+        need("shared", f"no shared reference directory at {SHARED}")
+    return SHARED
+
+
 @pytest.mark.parametrize("name", ["prefectures.geojson", "municipalities.csv"])
-def test_committed_files_equal_the_shared_reference(name: str) -> None:
-    if not SHARED.is_dir():
-        pytest.skip(f"no shared reference directory at {SHARED}")
-    assert (DATA / name).read_bytes() == (SHARED / name).read_bytes()
+def test_committed_files_equal_the_shared_reference(name: str, shared: Path) -> None:
+    assert (DATA / name).read_bytes() == (shared / name).read_bytes()
 
 
-def test_adjacency_differs_from_the_shared_reference_only_in_documented_figures(adjacency: list[dict]) -> None:
-    if not SHARED.is_dir():
-        pytest.skip(f"no shared reference directory at {SHARED}")
-    shared = json.loads((SHARED / "prefecture_adjacency.json").read_text(encoding="utf-8"))
+def test_adjacency_differs_from_the_shared_reference_only_in_documented_figures(adjacency: list[dict],
+                                                                                shared: Path) -> None:
+    theirs_all = json.loads((shared / "prefecture_adjacency.json").read_text(encoding="utf-8"))
     fixed = ("a", "b", "a_ja", "b_ja", "type")
-    assert [[row[k] for k in fixed] for row in adjacency] == [[row[k] for k in fixed] for row in shared]
-    for ours, theirs in zip(adjacency, shared, strict=True):  # data/README.md: at most 0.5 and 0.2 km
+    assert [[row[k] for k in fixed] for row in adjacency] == [[row[k] for k in fixed] for row in theirs_all]
+    for ours, theirs in zip(adjacency, theirs_all, strict=True):  # data/README.md: at most 0.5 and 0.2 km
         assert abs(ours["shared_border_km"] - theirs["shared_border_km"]) <= 0.5 + 1e-9
         assert abs(ours["gap_km"] - theirs["gap_km"]) <= 0.2 + 1e-9
 
 
-def test_curated_association_columns_equal_the_shared_reference(associations: list[dict[str, str]]) -> None:
-    if not SHARED.is_dir():
-        pytest.skip(f"no shared reference directory at {SHARED}")
-    shared = read_csv(SHARED / "associations.csv")
+def test_curated_association_columns_equal_the_shared_reference(associations: list[dict[str, str]],
+                                                                shared: Path) -> None:
+    theirs = read_csv(shared / "associations.csv")
     curated = load_script().CURATED_ASSOCIATION_COLUMNS
-    assert list(shared[0]) == curated
-    assert [{c: row[c] for c in curated} for row in associations] == shared
+    assert list(theirs[0]) == curated
+    assert [{c: row[c] for c in curated} for row in associations] == theirs
 
 
 # --- the rebuild script's pure parts (no network) --------------------------------------------------

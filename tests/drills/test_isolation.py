@@ -19,14 +19,14 @@ from coordinator.drills.loader import load_scenario
 from coordinator.drills.runner import run_scenario
 from coordinator.settings import Settings
 from tests.conftest import ROOT
-from tests.coordinator.conftest import create_user_with_token, live_db_url  # noqa: F401  (fixture)
 from tests.realtime.harness import open_client, read_until_live, serve_app
+from tests.support import create_user_with_token
 
 LIVE_NOTE = "LIVE-ONLY-NOTE"
 
 
 @pytest.fixture
-def file_engine(live_db_url: str) -> Iterator[Engine]:  # noqa: F811
+def file_engine(live_db_url: str) -> Iterator[Engine]:
     """An engine on a migrated SQLite file (with the associations) that a real server also uses."""
     engine = make_engine(live_db_url)
     yield engine

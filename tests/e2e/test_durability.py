@@ -14,8 +14,8 @@ import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from tests.coordinator.conftest import ServerProcess
 from tests.realtime.harness import open_client, read_until_live
+from tests.support import ServerProcess
 
 pytestmark = pytest.mark.slow
 

@@ -15,7 +15,7 @@ from datetime import date
 import httpx
 import pytest
 
-from tests.coordinator.conftest import ServerProcess
+from tests.support import ServerProcess
 
 pytestmark = pytest.mark.slow
 

@@ -20,22 +20,11 @@ from coordinator.disasters.models import AreaInput
 from coordinator.disasters.service import preview_declaration
 from coordinator.notifications.models import InAppNotification, OutboxMessage
 from coordinator.settings import Settings
-from tests.coordinator import conftest as coordinator_fixtures
-from tests.coordinator.conftest import free_port
-from tests.coordinator.test_disasters_support import FUKUI, ISHIKAWA, TOYAMA, declare, need_body, offer_body
+from tests.coordinator.disasters_support import FUKUI, ISHIKAWA, TOYAMA, declare, need_body, offer_body
 from tests.notifications.receivers import SmtpReceiver, WebhookReceiver, self_signed_certificate, start_smtp
+from tests.support import free_port
 
 SIGNING_KEY = "test-signing-key-0123456789"
-
-# The coordinator fixtures: a fresh migrated database per test (SQLite and PostgreSQL), users, real servers.
-_postgres_admin = coordinator_fixtures._postgres_admin
-_sqlite_template = coordinator_fixtures._sqlite_template
-auth = coordinator_fixtures.auth
-db_url = coordinator_fixtures.db_url
-engine = coordinator_fixtures.engine
-make_user = coordinator_fixtures.make_user
-live_db_url = coordinator_fixtures.live_db_url
-server_factory = coordinator_fixtures.server_factory
 
 
 def notify_settings(db_url: str, smtp: SmtpReceiver | None = None, **overrides: Any) -> Settings:

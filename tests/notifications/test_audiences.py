@@ -15,7 +15,7 @@ from coordinator.disasters.models import AreaInput
 from coordinator.disasters.service import preview_declaration
 from coordinator.events.models import Event
 from coordinator.notifications.models import InAppNotification, OutboxMessage
-from tests.coordinator.test_disasters_support import FUKUI, ISHIKAWA, TOYAMA, assert_error, need_body, offer_body
+from tests.coordinator.disasters_support import FUKUI, ISHIKAWA, TOYAMA, assert_error, need_body, offer_body
 from tests.notifications.conftest import NotifyWorld
 from tests.notifications.test_outbox import _readable
 

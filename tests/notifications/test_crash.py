@@ -17,8 +17,8 @@ from sqlmodel import Session, col, select
 
 from coordinator.auth.models import User
 from coordinator.notifications.models import OutboxMessage
-from tests.coordinator.conftest import ServerProcess, create_user_with_token
 from tests.notifications.receivers import Received, SmtpReceiver
+from tests.support import ServerProcess, create_user_with_token
 
 pytestmark = pytest.mark.slow
 

@@ -17,10 +17,10 @@ from coordinator.notifications.mail import message_id
 from coordinator.notifications.models import DeliveryAttempt, OutboxMessage
 from coordinator.notifications.sender import Sender
 from coordinator.notifications.webhook import signing_secret
-from tests.coordinator.conftest import free_port
-from tests.coordinator.test_disasters_support import assert_error
+from tests.coordinator.disasters_support import assert_error
 from tests.notifications.conftest import SIGNING_KEY, NotifyWorld, notify_settings
 from tests.notifications.receivers import SmtpReceiver, WebhookReceiver, start_smtp
+from tests.support import free_port
 
 
 def _attempts(engine: Engine, outbox_id: int) -> list[DeliveryAttempt]:

@@ -19,8 +19,8 @@ from coordinator.events.models import utcnow
 from coordinator.notifications.models import OutboxMessage
 from coordinator.notifications.sender import Sender
 from tests.conftest import ROOT
-from tests.coordinator.conftest import free_port
 from tests.notifications.conftest import NotifyWorld, notify_settings
+from tests.support import free_port
 
 
 def _documented_receiver() -> str:

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from coordinator.events.models import Event
 from coordinator.notifications.models import InAppNotification, OutboxMessage
-from tests.coordinator.test_disasters_support import ISHIKAWA, TOYAMA, assert_error, need_body, offer_body
+from tests.coordinator.disasters_support import ISHIKAWA, TOYAMA, assert_error, need_body, offer_body
 from tests.notifications.conftest import NotifyWorld
 
 

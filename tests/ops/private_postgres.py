@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 from tests.conftest import need
-from tests.coordinator.conftest import free_port
+from tests.support import free_port
 
 
 def postgres_bin() -> Path | None:

@@ -203,5 +203,6 @@ def test_ids_beyond_what_the_database_holds_are_a_422_not_a_500(client: TestClie
     token = auth(make_user("secretariat", "clair")[1])
     for path in ("/api/v1/needs/99999999999999999999999", "/api/v1/disasters/-99999999999999999999999/needs"):
         response = client.get(path, headers=token)
-        assert response.status_code in (404, 422), response.text
-        assert response.json()["error"]["message"]["ja"]
+        assert response.status_code == 422, response.text
+        error = response.json()["error"]
+        assert error["code"] == "invalid" and "2147483647" in error["message"]["ja"] and error["message"]["en"]

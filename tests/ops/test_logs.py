@@ -22,7 +22,7 @@ from coordinator.auth.service import create_token, create_user
 from coordinator.db import make_engine
 from coordinator.ops.logs import JsonFormatter, redact
 from tests.conftest import ROOT
-from tests.coordinator.conftest import free_port
+from tests.support import free_port
 
 pytestmark = pytest.mark.slow
 PASSWORD = "Kanazawa-2024-shelter!"

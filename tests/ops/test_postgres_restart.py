@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import text
 
 from coordinator.db import make_engine
-from tests.coordinator.conftest import ServerProcess, create_user_with_token, prepare_database
 from tests.ops.private_postgres import PrivatePostgres
+from tests.support import ServerProcess, create_user_with_token, prepare_database
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 ISHIKAWA = "pref_ishikawa"

@@ -8,14 +8,6 @@ from typing import Any
 
 import httpx
 
-# The real-server fixtures live with the coordinator tests; importing them makes them usable here.
-from tests.coordinator.conftest import (  # noqa: F401
-    _sqlite_template,
-    live_db_url,
-    live_make_user,
-    live_server,
-    server_factory,
-)
 from tests.realtime.harness import open_client, read_events, read_until_live
 
 ISHIKAWA = "pref_ishikawa"
@@ -27,8 +19,8 @@ def ok(response: httpx.Response, status: int = 200) -> Any:
     return response.json()
 
 
-async def test_a_declared_need_reaches_subscribers_of_its_mode_only(live_server: str,  # noqa: F811
-                                                                    live_make_user) -> None:  # noqa: F811
+async def test_a_declared_need_reaches_subscribers_of_its_mode_only(live_server: str,
+                                                                    live_make_user) -> None:
     url = live_server.replace("http://", "ws://") + "/api/v1/live"
     secretariat = live_make_user("secretariat")[1]
     ishikawa = live_make_user("staff", ISHIKAWA)[1]

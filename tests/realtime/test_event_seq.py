@@ -12,7 +12,6 @@ from sqlmodel import Session
 
 from coordinator.db import make_engine
 from coordinator.events.models import Event
-from tests.coordinator.conftest import _sqlite_template, live_db_url  # noqa: F401
 from tests.realtime.harness import file_engine, write_events
 
 NEED = {"type": "need.created", "entity": "need", "entity_id": "1", "disaster_id": 1, "mode": "live",
@@ -28,7 +27,7 @@ def _seqs_after_purging_the_newest(engine: Engine) -> tuple[list[int], list[int]
 
 
 @pytest.mark.parametrize("built_by", ["migrations", "model"])
-def test_seq_keeps_growing_after_the_newest_events_are_deleted(built_by: str, live_db_url: str,  # noqa: F811
+def test_seq_keeps_growing_after_the_newest_events_are_deleted(built_by: str, live_db_url: str,
                                                                tmp_path: Path) -> None:
     # The migrated database (0001) and the model's own metadata must agree on AUTOINCREMENT.
     engine = make_engine(live_db_url) if built_by == "migrations" else file_engine(

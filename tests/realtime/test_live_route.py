@@ -23,16 +23,14 @@ from coordinator.events.models import Event
 from coordinator.events.service import record_event
 from coordinator.settings import Settings, get_settings
 from realtime.protocol import CLOSE_BAD_SUBSCRIPTION, CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
-
-# The migrated SQLite template with the associations lives with the coordinator tests.
-from tests.coordinator.conftest import _sqlite_template, create_user_with_token, live_db_url  # noqa: F401
 from tests.realtime.harness import close_code_of, open_client, read_events, read_until_live, serve_app
+from tests.support import create_user_with_token
 
 TOKYO, ISHIKAWA, TOYAMA = "pref_tokyo", "pref_ishikawa", "pref_toyama"
 
 
 @pytest.fixture
-def engine(live_db_url: str) -> Iterator[Engine]:  # noqa: F811
+def engine(live_db_url: str) -> Iterator[Engine]:
     engine = make_engine(live_db_url)
     yield engine
     engine.dispose()

@@ -13,13 +13,8 @@ import psycopg
 import pytest
 
 from coordinator.db import make_engine
-from tests.coordinator.conftest import (
-    ServerProcess,
-    create_user_with_token,
-    prepare_database,
-    server_factory,  # noqa: F401
-)
 from tests.realtime.harness import open_client, read_events, read_until_live
+from tests.support import ServerProcess, create_user_with_token, prepare_database
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 ISHIKAWA = "pref_ishikawa"
@@ -48,7 +43,7 @@ def ok(response: httpx.Response, status: int = 200) -> Any:
 
 
 async def test_a_need_written_through_one_app_reaches_a_client_of_the_other(
-        migrated_schema_url: str, server_factory: Callable[..., ServerProcess]) -> None:  # noqa: F811
+        migrated_schema_url: str, server_factory: Callable[..., ServerProcess]) -> None:
     # No poll: only a NOTIFY can wake B's hub, so passing proves the PostgreSQL backplane is in use.
     quiet = {"OUEN_LIVE_POLL_SECONDS": "0"}
     a = server_factory(migrated_schema_url, env=quiet).base_url

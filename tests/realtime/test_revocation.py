@@ -25,17 +25,8 @@ from coordinator.auth.service import create_user
 from coordinator.db import make_engine
 from coordinator.settings import Settings
 from realtime.protocol import CLOSE_TOO_BIG, CLOSE_UNAUTHENTICATED
-from tests.coordinator.conftest import (  # noqa: F401
-    ServerProcess,
-    _postgres_admin,
-    _sqlite_template,
-    create_user_with_token,
-    db_url,
-    engine,
-    prepare_database,
-    server_factory,
-)
 from tests.realtime.harness import close_code_of, open_client, read_until_live, serve_app
+from tests.support import ServerProcess, create_user_with_token, prepare_database
 
 PASSWORD = "correct horse battery"
 
@@ -70,7 +61,7 @@ async def cookie_socket(url: str, cookie: str) -> ClientConnection:
     return client
 
 
-async def test_every_kind_of_revocation_closes_the_open_socket_at_once(engine: Engine) -> None:  # noqa: F811
+async def test_every_kind_of_revocation_closes_the_open_socket_at_once(engine: Engine) -> None:
     _, secretariat = create_user_with_token(engine, "secretariat")
     boss = {"Authorization": f"Bearer {secretariat}"}
     with running_app(engine) as (base, url):
@@ -122,7 +113,7 @@ async def test_every_kind_of_revocation_closes_the_open_socket_at_once(engine: E
         await bystander.close()
 
 
-async def test_an_expired_session_is_found_by_the_periodic_check(engine: Engine) -> None:  # noqa: F811
+async def test_an_expired_session_is_found_by_the_periodic_check(engine: Engine) -> None:
     """Nothing announces an expiry: the periodic re-check (OUEN_LIVE_REVALIDATE_SECONDS) closes it."""
     password_user(engine, "expiring")
     with running_app(engine, live_revalidate_seconds=0.5) as (base, url):
@@ -136,7 +127,7 @@ async def test_an_expired_session_is_found_by_the_periodic_check(engine: Engine)
 
 
 @pytest.fixture
-def shared_postgres(postgres_url: str, _postgres_admin: Engine) -> Iterator[tuple[str, Engine]]:  # noqa: F811
+def shared_postgres(postgres_url: str, _postgres_admin: Engine) -> Iterator[tuple[str, Engine]]:
     """A migrated PostgreSQL schema of its own (URL and engine), for several server processes."""
     schema = f"test_{uuid.uuid4().hex[:16]}"
     with _postgres_admin.begin() as connection:
@@ -153,7 +144,7 @@ def shared_postgres(postgres_url: str, _postgres_admin: Engine) -> Iterator[tupl
 
 @pytest.mark.postgres
 async def test_revocation_served_by_another_instance_closes_the_socket(
-        shared_postgres: tuple[str, Engine], server_factory: Callable[..., ServerProcess]) -> None:  # noqa: F811
+        shared_postgres: tuple[str, Engine], server_factory: Callable[..., ServerProcess]) -> None:
     """Two uvicorn processes on one PostgreSQL database: the socket is on A, the revocation is sent to B.
     A hears of it through LISTEN/NOTIFY; its periodic re-check is off, so nothing else could close it."""
     shared_url, shared = shared_postgres
@@ -176,7 +167,7 @@ async def test_revocation_served_by_another_instance_closes_the_socket(
 
 
 async def test_an_oversized_message_closes_1009_and_a_huge_id_is_a_bad_subscription(
-        engine: Engine) -> None:  # noqa: F811
+        engine: Engine) -> None:
     _, token = create_user_with_token(engine, "staff", "pref_toyama")
     with running_app(engine) as (_, url):
         huge = await open_client(url, token, {"mode": "live", "disaster_id": 10**23})
@@ -195,7 +186,7 @@ async def test_an_oversized_message_closes_1009_and_a_huge_id_is_a_bad_subscript
         assert (await close_code_of(first))[0] == CLOSE_TOO_BIG
 
 
-async def test_observers_see_the_disaster_picture_but_never_the_security_log(engine: Engine) -> None:  # noqa: F811
+async def test_observers_see_the_disaster_picture_but_never_the_security_log(engine: Engine) -> None:
     """Sign-ins carry logins and addresses: auth.* events reach the secretariat only (issue 12 item 7)."""
     _, secretariat = create_user_with_token(engine, "secretariat")
     _, observer = create_user_with_token(engine, "observer")

@@ -22,18 +22,7 @@ from coordinator.db import make_engine
 from coordinator.disasters.models import AreaInput, Disaster, DisasterCreate
 from coordinator.disasters.service import declare_disaster
 from tests.conftest import ROOT
-from tests.coordinator.conftest import (  # noqa: F401  (fixtures re-used by these tests)
-    ServerProcess,
-    _postgres_admin,
-    _sqlite_template,
-    app,
-    client,
-    db_url,
-    engine,
-    live_db_url,
-    server_factory,
-    sqlite_url,
-)
+from tests.support import ServerProcess, sqlite_url
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM_ARGS = [
@@ -102,13 +91,13 @@ def seed(database: Engine) -> Accounts:
 
 
 @pytest.fixture
-def seeded(engine: Engine) -> Accounts:  # noqa: F811 (the imported fixture)
+def seeded(engine: Engine) -> Accounts:
     """seed() on the test's migrated database (for TestClient tests)."""
     return seed(engine)
 
 
 @pytest.fixture
-def web_server(live_db_url: str, server_factory: Callable[..., Any]) -> tuple[str, Accounts]:  # noqa: F811
+def web_server(live_db_url: str, server_factory: Callable[..., Any]) -> tuple[str, Accounts]:
     """A real uvicorn server on a fresh SQLite file with seed() data: (base URL, accounts)."""
     database = make_engine(live_db_url)
     try:
@@ -120,7 +109,7 @@ def web_server(live_db_url: str, server_factory: Callable[..., Any]) -> tuple[st
 
 @pytest.fixture(scope="module")
 def coord_server(tmp_path_factory: pytest.TempPathFactory,
-                 _sqlite_template: Path) -> Iterator[tuple[str, Accounts]]:  # noqa: F811
+                 _sqlite_template: Path) -> Iterator[tuple[str, Accounts]]:
     """One real server for the module on a SQLite file with seed() data: (base URL, accounts)."""
     folder = tmp_path_factory.mktemp("coordination")
     path = folder / "web.sqlite3"

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from coordinator.db import make_engine
-from tests.coordinator.conftest import create_user_with_token
+from tests.support import create_user_with_token
 from tests.web.conftest import PASSWORD, PageProblems, screenshot, sign_in
 
 

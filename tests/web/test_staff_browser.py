@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 from coordinator.db import make_engine
 from tests.conftest import ROOT
-from tests.coordinator.conftest import ServerProcess
+from tests.support import ServerProcess
 from tests.web.conftest import PageProblems, screenshot, sign_in
 from tests.web.staff_world import StaffWorld, another_request, staff_world
 

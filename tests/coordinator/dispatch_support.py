@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from tests.coordinator.test_disasters_support import FUKUI, ISHIKAWA, TOYAMA, World
+from tests.coordinator.disasters_support import FUKUI, ISHIKAWA, TOYAMA, World
 
 __all__ = ["FUKUI", "ISHIKAWA", "TOYAMA", "DispatchWorld", "dispatch_count"]
 

@@ -13,16 +13,11 @@ from sqlmodel import Session, col, select
 
 from coordinator.db import make_engine, unit_of_work
 from coordinator.notifications.models import OutboxMessage
-from tests.coordinator.conftest import create_user_with_token
-from tests.coordinator.test_disasters_support import need_body, offer_body
-from tests.web import conftest as web_fixtures
-from tests.web.conftest import REQUESTER, Accounts, PageProblems, screenshot, sign_in
+from tests.coordinator.disasters_support import need_body, offer_body
+from tests.support import create_user_with_token
+from tests.web.conftest import CHROMIUM_ARGS, REQUESTER, Accounts, PageProblems, screenshot, sign_in
 
 pytestmark = pytest.mark.browser
-
-new_context = web_fixtures.new_context
-problems = web_fixtures.problems
-web_server = web_fixtures.web_server
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +27,7 @@ def browser(chromium_path: str) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=chromium_path, args=web_fixtures.CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
 
