@@ -58,39 +58,57 @@ def create_user_with_token(engine: Engine, role: str, association_id: str | None
     return user, secret
 
 
-class ServerProcess:
-    """`uvicorn coordinator.app:create_app` in a child process on a loopback port, against `db_url`."""
+APP = ["-m", "uvicorn", "coordinator.app:create_app", "--factory", "--host", "127.0.0.1", "--port", "{port}"]
+OUEN_SERVE = ["-c", "import sys; sys.argv[0] = 'ouen'; from coordinator.cli import main; main()",
+              "serve", "--port", "{port}"]
 
-    def __init__(self, db_url: str, log_path: Path, *, env: dict[str, str] | None = None) -> None:
+
+class ServerProcess:
+    """The one real-server helper: a child process on a loopback port against `db_url`, by default
+    `uvicorn coordinator.app:create_app` (`argv` runs another server, e.g. OUEN_SERVE; "{port}" is filled in).
+    stdout and stderr go to log_path, or stdout to stdout_path when what the server prints matters."""
+
+    def __init__(self, db_url: str, log_path: Path, *, env: dict[str, str] | None = None,
+                 argv: list[str] | None = None, stdout_path: Path | None = None, log_level: str = "warning",
+                 ready: Callable[[httpx.Response], bool] | None = None, ready_path: str = "/healthz") -> None:
         self.db_url = db_url
         self.log_path = log_path
         self.env = env or {}
+        self.argv = argv or [*APP, "--log-level", log_level]
+        self.stdout_path = stdout_path
+        self.ready = ready or (lambda response: response.status_code == 200)
+        self.ready_path = ready_path
         self.process: subprocess.Popen[bytes] | None = None
+        self.port = 0
         self.base_url = ""
 
-    def start(self, *, ready_within: float = 60.0) -> str:
-        """Start the server and wait until /healthz answers; returns the base URL."""
-        port = free_port()
-        env = {**os.environ, **self.env, "OUEN_DATABASE_URL": self.db_url}
+    def start(self, *, ready_within: float = 60.0, same_port: bool = False) -> str:
+        """Start the server (on the port it had, with same_port) and wait until it is ready; the base URL."""
+        if not (same_port and self.port):
+            self.port = free_port()
+        env = {**os.environ, **self.env, "OUEN_DATABASE_URL": self.db_url, "PYTHONUNBUFFERED": "1"}
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", "coordinator.app:create_app", "--factory",
-                 "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        self.base_url = f"http://127.0.0.1:{port}"
+        argv = [sys.executable, *(part.replace("{port}", str(self.port)) for part in self.argv)]
+        with self.log_path.open("ab") as log, (self.stdout_path or self.log_path).open("ab") as out:
+            self.process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out,
+                                            stderr=log if self.stdout_path else subprocess.STDOUT)
+        self.base_url = f"http://127.0.0.1:{self.port}"
         deadline = time.monotonic() + ready_within
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited with {self.process.returncode}: {self.log()}")
             try:
-                if httpx.get(f"{self.base_url}/healthz", timeout=2).status_code == 200:
+                if self.ready(httpx.get(f"{self.base_url}{self.ready_path}", timeout=2)):
                     return self.base_url
             except httpx.TransportError:
                 pass
             time.sleep(0.1)
         self.kill()
         raise RuntimeError(f"server not ready within {ready_within} s: {self.log()}")
+
+    def restart(self) -> str:
+        """Start the stopped server again on the same address (same origin for a browser)."""
+        return self.start(same_port=True)
 
     def kill(self) -> None:
         """SIGKILL: the process gets no chance to flush or clean up."""
@@ -108,6 +126,28 @@ class ServerProcess:
                 self.kill()
 
     def log(self) -> str:
-        """What the server printed so far."""
+        """What the server logged so far."""
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
+    def printed(self) -> list[str]:
+        """The lines the server printed on stdout so far (stdout_path)."""
+        assert self.stdout_path is not None
+        return self.stdout_path.read_text(errors="replace").splitlines() if self.stdout_path.exists() else []
+
+
+def start_serve(db_url: str, folder: Path, name: str, env: dict[str, str] | None = None
+                ) -> tuple[ServerProcess, list[str]]:
+    """`ouen serve` started through the real-server helper (stderr into NAME.err, stdout into NAME.out),
+    and the lines it printed before its `ouen: ready at <url>/` line."""
+    server = ServerProcess(db_url, folder / f"{name}.err", env=env, argv=OUEN_SERVE,
+                           stdout_path=folder / f"{name}.out")
+    server.start(ready_within=90)
+    deadline = time.monotonic() + 30  # healthz can answer a moment before the ready line is printed
+    while time.monotonic() < deadline:
+        lines = server.printed()
+        ready = [i for i, line in enumerate(lines) if line.startswith(f"ouen: ready at {server.base_url}/")]
+        if ready:
+            return server, lines[:ready[0]]
+        time.sleep(0.1)
+    server.stop()
+    raise AssertionError(f"no ready line: {server.printed()}")

@@ -1,6 +1,7 @@
 """Rules that keep the test suite believable: every environmental skip goes through tests/conftest.py:need()
 (so that CI's OUEN_TEST_REQUIRE turns it into a failure), fixtures are shared through conftest.py files
-rather than imported into test modules, and only tests are named like tests."""
+rather than imported into test modules, only tests are named like tests, and real servers in child processes
+start through the one helper (tests/support.py: ServerProcess)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from pathlib import Path
 from tests.conftest import ROOT
 
 TESTS = ROOT / "tests"
+# Child processes that are not servers of ours: concurrent migrations, and the receiver example from the docs.
+OTHER_PROCESSES = {"tests/coordinator/test_db_migrations.py", "tests/notifications/test_docs_receiver.py"}
 SKIPPING = {"pytest.skip", "pytest.importorskip", "pytest.xfail", "pytest.mark.skip", "pytest.mark.skipif",
             "pytest.mark.xfail"}
 
@@ -66,3 +69,15 @@ def test_only_tests_are_named_like_tests() -> None:
             found.append(f"{path.relative_to(ROOT)}: {[n.name for n in tests]} in a helper module")
         found += [f"{path.relative_to(ROOT)}: fixture {n.name}" for n in tests if _is_fixture(n)]
     assert found == [], "\n".join(found)
+
+
+def test_real_servers_start_through_the_one_helper() -> None:
+    found = []
+    for path in _modules():
+        name = str(path.relative_to(ROOT))
+        if name in OTHER_PROCESSES or path == TESTS / "support.py":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        found += [f"{name}:{n.lineno}" for n in ast.walk(tree)
+                  if isinstance(n, ast.Call) and ast.unparse(n.func) in ("subprocess.Popen", "Popen")]
+    assert found == [], "start servers with tests/support.py:ServerProcess:\n" + "\n".join(found)

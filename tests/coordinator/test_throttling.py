@@ -21,8 +21,7 @@ from coordinator.auth.addresses import client_address
 from coordinator.auth.service import create_user
 from coordinator.settings import Settings
 from tests.coordinator.disasters_support import assert_error
-from tests.coordinator.test_app_serve import Serve
-from tests.support import free_port, sqlite_url
+from tests.support import sqlite_url, start_serve
 
 PASSWORD = "the secretariat's password"
 
@@ -114,10 +113,9 @@ def serve_db(tmp_path: Path) -> Iterator[str]:
 def test_ouen_serve_believes_forwarded_for_only_from_its_named_proxies(
         serve_db: str, tmp_path: Path, trusted: str | None) -> None:
     """uvicorn on its own believes X-Forwarded-For from 127.0.0.1; `ouen serve` does not, unless told."""
-    server = Serve(serve_db, free_port(), tmp_path / "serve.err",
-                   env={"OUEN_TRUSTED_PROXIES": trusted} if trusted else {})
+    server, _ = start_serve(serve_db, tmp_path, "serve", env={"OUEN_TRUSTED_PROXIES": trusted} if trusted else {})
+    base = server.base_url
     try:
-        _, base = server.read_until_ready()
         response = httpx.post(f"{base}/api/v1/auth/login", json={"login": "nobody", "password": "guess guess"},
                               headers={"X-Forwarded-For": "203.0.113.77"})
         assert response.status_code == 401

@@ -6,10 +6,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -21,32 +17,10 @@ from websockets.sync.client import connect
 from coordinator.auth.service import create_token, create_user
 from coordinator.db import make_engine
 from coordinator.ops.logs import JsonFormatter, redact
-from tests.conftest import ROOT
-from tests.support import free_port
+from tests.support import ServerProcess
 
 pytestmark = pytest.mark.slow
 PASSWORD = "Kanazawa-2024-shelter!"
-
-
-def start_server(db_url: str, log_path: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """uvicorn on the app at debug level, stdout and stderr into log_path; (process, base url)."""
-    port = free_port()
-    env = {**os.environ, "OUEN_DATABASE_URL": db_url, "OUEN_LOG_LEVEL": "debug",
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "coordinator.app:create_app", "--factory", "--host", "127.0.0.1",
-             "--port", str(port), "--log-level", "debug"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                return process, base
-        except httpx.TransportError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(log_path.read_text(errors="replace"))
 
 
 def test_no_password_token_or_cookie_reaches_the_logs(live_db_url: str, tmp_path: Path) -> None:
@@ -57,7 +31,8 @@ def test_no_password_token_or_cookie_reaches_the_logs(live_db_url: str, tmp_path
         _, token = create_token(session, user_id=user.id or 0, name="ci")
     engine.dispose()
     log_path = tmp_path / "server.log"
-    process, base = start_server(live_db_url, log_path)
+    server = ServerProcess(live_db_url, log_path, env={"OUEN_LOG_LEVEL": "debug"}, log_level="debug")
+    base = server.start()
     try:
         with httpx.Client(base_url=base, timeout=30) as http:
             assert http.post("/api/v1/auth/login", json={"login": "staff-ishikawa", "password": "wrong-" + PASSWORD}
@@ -76,8 +51,7 @@ def test_no_password_token_or_cookie_reaches_the_logs(live_db_url: str, tmp_path
             socket.send(json.dumps({"type": "subscribe", "mode": "live"}))
             assert json.loads(socket.recv(timeout=10))["type"] in ("live", "heartbeat", "event")
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        server.stop()
     printed = log_path.read_text(errors="replace")
     for secret in (PASSWORD, token, token[len("ouen_"):], cookie):
         assert secret not in printed, f"a secret reached the log: {secret[:6]}…"

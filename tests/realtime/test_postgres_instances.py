@@ -4,9 +4,8 @@ even when B's LISTEN connection is cut and restored in the middle."""
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import uuid
+from pathlib import Path
 
 import httpx
 import psycopg
@@ -15,8 +14,8 @@ from sqlmodel import SQLModel
 
 from coordinator.db import make_engine
 from coordinator.events.models import Event
-from tests.conftest import ROOT
-from tests.realtime.harness import free_port, open_client, read_events, read_until_live
+from tests.realtime.harness import open_client, read_events, read_until_live
+from tests.support import ServerProcess
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -38,21 +37,12 @@ def schema_url(postgres_url: str):
         connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
-def start_instance(url: str, channel: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "tests.realtime.instance", url, channel, str(port)],
-                               cwd=ROOT)
-    base = f"127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(f"http://{base}/listener", timeout=1).json()["connected"]:
-                return process, base
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None:
-            raise AssertionError("instance exited early")
-        subprocess.run(["sleep", "0.1"], check=True)
-    raise AssertionError("instance did not start")
+def start_instance(url: str, channel: str, log_path: Path) -> tuple[ServerProcess, str]:
+    """tests.realtime.instance (the hub on PostgreSQL, no app) as a real server, ready once it listens."""
+    server = ServerProcess(url, log_path, argv=["-m", "tests.realtime.instance", url, channel, "{port}"],
+                           ready_path="/listener", ready=lambda response: response.json()["connected"])
+    server.start(ready_within=30)
+    return server, f"127.0.0.1:{server.port}"
 
 
 def spec(n: int) -> dict[str, object]:
@@ -60,11 +50,12 @@ def spec(n: int) -> dict[str, object]:
             "associations": [], "payload": {"n": n}}
 
 
-async def test_event_written_through_a_reaches_client_of_b_exactly_once(schema_url, postgres_url) -> None:
+async def test_event_written_through_a_reaches_client_of_b_exactly_once(schema_url, postgres_url,
+                                                                        tmp_path: Path) -> None:
     url, schema = schema_url
     channel = f"ouen_events_{schema}"
-    a, a_base = start_instance(url, channel)
-    b, b_base = start_instance(url, channel)
+    a, a_base = start_instance(url, channel, tmp_path / "a.log")
+    b, b_base = start_instance(url, channel, tmp_path / "b.log")
     try:
         async with httpx.AsyncClient(base_url=f"http://{a_base}") as writer:
             on_b = await open_client(f"ws://{b_base}/live", "osaka", {"mode": "live", "since": 0})
@@ -99,7 +90,6 @@ async def test_event_written_through_a_reaches_client_of_b_exactly_once(schema_u
             await on_a.close()
             await on_b.close()
     finally:
-        for process in (a, b):
-            process.terminate()
-            process.wait(10)
+        for server in (a, b):
+            server.stop()
         await asyncio.sleep(0)

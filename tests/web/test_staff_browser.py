@@ -5,13 +5,9 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
-import time
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import text
 
@@ -210,24 +206,6 @@ def _need_form(page: Any, kind: str = "translation") -> None:
     page.locator("#need-start").fill(page.evaluate("staff.todayJst()"))
 
 
-def _restart_on(server: ServerProcess, base: str) -> None:
-    """Start the stopped server again on the same address (same origin: same outbox and service worker)."""
-    port = int(base.rsplit(":", 1)[1])
-    env = {**os.environ, **server.env, "OUEN_DATABASE_URL": server.db_url}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    with server.log_path.open("ab") as log:
-        server.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "coordinator.app:create_app", "--factory", "--host", "127.0.0.1",
-             "--port", str(port), "--log-level", "warning"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    for _ in range(600):
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise RuntimeError(server.log())
-
-
 def test_a_need_typed_offline_is_kept_and_sent_once_when_the_connection_returns(
         staff_server: tuple[str, StaffWorld, str], new_context: Callable[..., Any], problems: PageProblems) -> None:
     base, world, db_url = staff_server
@@ -259,7 +237,7 @@ def test_a_need_typed_offline_is_kept_and_sent_once_when_the_connection_returns(
     assert page.locator(f"#my-needs article[data-need-id='{world.need_id}']").count() == 1  # the last copy
     assert count(db_url, "SELECT COUNT(*) FROM need") == before
 
-    _restart_on(server, base)
+    server.restart()
     context.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
     page.wait_for_selector("body[data-outbox='0']")
