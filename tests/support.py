@@ -82,7 +82,7 @@ class ServerProcess:
         self.port = 0
         self.base_url = ""
 
-    def start(self, *, ready_within: float = 60.0, same_port: bool = False) -> str:
+    def start(self, *, ready_within: float = 120.0, same_port: bool = False) -> str:
         """Start the server (on the port it had, with same_port) and wait until it is ready; the base URL."""
         if not (same_port and self.port):
             self.port = free_port()
