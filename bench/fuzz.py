@@ -27,8 +27,8 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from coordinator.app import create_app  # noqa: E402
 from coordinator.db import make_engine  # noqa: E402
 from coordinator.settings import Settings  # noqa: E402
-from tests.coordinator.conftest import create_user_with_token, prepare_database  # noqa: E402
 from tests.ops.fuzzing import TOYAMA, fuzz_app, seed_rows  # noqa: E402
+from tests.support import create_user_with_token, prepare_database  # noqa: E402
 
 
 def main() -> int:

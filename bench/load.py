@@ -44,7 +44,7 @@ from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
 from websockets.exceptions import ConnectionClosed, InvalidHandshake  # noqa: E402
 
 from coordinator.db import make_engine  # noqa: E402
-from tests.coordinator.conftest import create_user_with_token, free_port, prepare_database  # noqa: E402
+from tests.support import create_user_with_token, free_port, prepare_database  # noqa: E402
 
 PREFECTURES = [f"{code:02d}" for code in range(1, 48)]
 PHASE_TIMEOUT = 600.0  # no phase of the benchmark may take longer than this

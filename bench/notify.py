@@ -41,8 +41,8 @@ from coordinator.auth.models import User  # noqa: E402
 from coordinator.db import make_engine  # noqa: E402
 from coordinator.notifications.models import NotificationAddress  # noqa: E402
 from coordinator.notifications.webhook import new_nonce, signing_secret  # noqa: E402
-from tests.coordinator.conftest import ServerProcess, create_user_with_token, free_port, prepare_database  # noqa: E402
 from tests.notifications.receivers import WebhookReceiver, start_smtp  # noqa: E402
+from tests.support import ServerProcess, create_user_with_token, free_port, prepare_database  # noqa: E402
 
 TARGET_SECONDS = 30.0
 SIGNING_KEY = "bench-signing-key"

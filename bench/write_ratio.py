@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 
 from coordinator.db import make_engine  # noqa: E402
-from tests.coordinator.conftest import create_user_with_token, free_port, prepare_database  # noqa: E402
+from tests.support import create_user_with_token, free_port, prepare_database  # noqa: E402
 
 BODY = {"requester_id": "pref_ishikawa", "kind": "onsite_interpretation", "language": "vi", "headcount": 2,
         "start": date.today().isoformat(), "days": 5, "place": "17204"}

@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from coordinator.db import GroupSync, make_engine, unit_of_work
 from coordinator.events.service import add_publisher, record_event, remove_publisher
-from tests.coordinator.conftest import prepare_database, sqlite_url
+from tests.support import prepare_database, sqlite_url
 
 
 @pytest.fixture
