@@ -132,6 +132,7 @@ class NeedRevisionPublic(SQLModel):
     by_association_id: str | None
     on_behalf: bool
     at: datetime
+    place_names: dict[str, str] = Field(default_factory=dict)  # municipality names for the place codes changed
 
 
 class NeedCancel(SQLModel):

@@ -53,4 +53,5 @@ def cancel(need_id: int, session: SessionDep, user: CurrentUser, data: NeedCance
 def history(need_id: int, session: SessionDep, user: CurrentUser) -> list[NeedRevisionPublic]:
     """The need's amendments, oldest first (each with the changed fields, old and new)."""
     rows = service.need_history(session, need_id=need_id, actor=user)
-    return [NeedRevisionPublic.model_validate(r) for r in rows]
+    return [NeedRevisionPublic.model_validate(r).model_copy(update={"place_names": service.place_names_of(r.changes)})
+            for r in rows]

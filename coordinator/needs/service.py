@@ -201,7 +201,8 @@ def _ensure_current(session: Session, need: Need, version: int | None) -> None:
                                                             col(NeedRevision.version) > (version or 0))
                                  .order_by(col(NeedRevision.version)))
         changes = [{"version": r.version, "changes": r.changes, "by_association_id": r.by_association_id,
-                    "on_behalf": r.on_behalf, "at": r.at.isoformat()} for r in revisions]
+                    "on_behalf": r.on_behalf, "at": r.at.isoformat(),
+                    "place_names": place_names_of(r.changes)} for r in revisions]
         return {"current": _payload(need), "changes_since": changes}
 
     check_version(need.version, version, details=since,
@@ -313,6 +314,14 @@ def need_history(session: Session, *, need_id: int, actor: User) -> list[NeedRev
     need = get_need(session, need_id=need_id, actor=actor)
     query = select(NeedRevision).where(NeedRevision.need_id == need.id).order_by(col(NeedRevision.version))
     return list(session.exec(query))
+
+
+def place_names_of(changes: dict[str, Any]) -> dict[str, str]:
+    """Municipality names ("輪島市") for the place codes a revision changed, so no one reads a JIS code."""
+    place = changes.get("place") or {}
+    codes = [place.get("old"), place.get("new")] if isinstance(place, dict) else []
+    found = {code: municipality_or_none(code) for code in codes if code}
+    return {code: m.name_ja for code, m in found.items() if m is not None}
 
 
 def _apply_fulfilment(session: Session, need: Need) -> bool:

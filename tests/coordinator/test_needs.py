@@ -87,6 +87,18 @@ def test_amendments_keep_history_and_bump_the_version(world: World) -> None:
     assert types == ["disaster.declared", "need.created", "need.amended", "need.amended"]
 
 
+def test_a_changed_place_is_named_in_the_history_and_the_conflict(world: World) -> None:
+    need = world.need(place="17204")
+    url = f"/api/v1/needs/{need['id']}"
+    assert world.client.patch(url, json={"place": "17205", "version": 1}, headers=world.requester).status_code == 200
+    history = world.client.get(f"{url}/history", headers=world.requester).json()
+    assert history[0]["changes"] == {"place": {"old": "17204", "new": "17205"}}
+    assert history[0]["place_names"] == {"17204": "輪島市", "17205": "珠洲市"}  # issue 15 item 4: no JIS codes
+    stale = world.client.patch(url, json={"headcount": 9, "version": 1}, headers=world.requester)
+    assert stale.status_code == 409
+    assert stale.json()["error"]["details"]["changes_since"][0]["place_names"]["17205"] == "珠洲市"
+
+
 def test_cancel_keeps_the_need_and_refuses_later_changes(world: World) -> None:
     need = world.need()
     url = f"/api/v1/needs/{need['id']}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 from pathlib import Path
 
@@ -74,6 +75,18 @@ def test_catalogues_have_the_same_keys_and_placeholders() -> None:
     for key in ja:
         assert ja[key].strip() and en[key].strip(), key
         assert set(re.findall(r"\{(\w+)\}", ja[key])) == set(re.findall(r"\{(\w+)\}", en[key])), key
+
+
+def test_every_area_catalogue_has_its_pair_with_the_same_keys() -> None:
+    """messages/X.ja.json and X.en.json hold the same keys (issue 15 tests), not only the merged catalogues."""
+    directory = WEB / "messages"
+    for ja_path in sorted(directory.glob("*ja.json")):
+        en_path = directory / ja_path.name.replace("ja.json", "en.json")
+        assert en_path.exists(), en_path.name
+        ja, en = (json.loads(p.read_text(encoding="utf-8")) for p in (ja_path, en_path))
+        assert sorted(set(ja) ^ set(en)) == [], ja_path.name
+    assert sorted(p.name for p in directory.glob("*.json")) == sorted(
+        [*(p.name for p in directory.glob("*ja.json")), *(p.name for p in directory.glob("*en.json"))])
 
 
 def test_area_catalogues_merge_and_a_key_defined_twice_is_refused(tmp_path: Path, monkeypatch) -> None:

@@ -134,7 +134,7 @@
     var lines = (details.changes_since || []).map(function (c) {
       var who = c.by_association_id ? nameOf(c.by_association_id) : t("staff.someone");
       return el("li", {}, t("staff.changed_by", { who: who, when: s.moment(c.at) }) + " ",
-                describeChanges(c.changes));
+                describeChanges(c.changes, c.place_names));
     });
     box.replaceChildren(el("p", {}, el("strong", {}, error.message)), list("ul", {}, lines),
       el("div", { className: "buttons" }, el("button", { type: "button", id: "conflict-take" }, t("staff.conflict_take"))));
@@ -157,8 +157,9 @@
   var FIELD_LABELS = { kind: "field.kind", language: "field.language", headcount: "field.headcount", start: "field.start",
                        days: "staff.days", place: "field.place", remote: "field.remote", notes: "field.notes",
                        status: "col.status", site_contact: "staff.site_contact", reason: "staff.reason" };
-  function valueWords(field, value) {
+  function valueWords(field, value, placeNames) {
     if (value === null || value === undefined || value === "") return t("staff.blank");
+    if (field === "place") return (placeNames || {})[value] || t("staff.other_place");
     if (field === "kind") return kindNames[value] || value;
     if (field === "language") return languageNames[value] || value;
     if (field === "start") return s.day(value);
@@ -166,12 +167,13 @@
     if (field === "status") return o.label("need_status", value);
     return String(value);
   }
-  function describeChanges(changes) {
+  function describeChanges(changes, placeNames) {
     return Object.keys(changes || {}).map(function (field) {
       var change = changes[field], label = t(FIELD_LABELS[field] || "staff.other_field");
       if (field === "site_contact") return t("staff.site_contact_changed");
       if (field === "reason") return label + ": " + change;
-      return t("staff.change_line", { field: label, old: valueWords(field, change.old), new: valueWords(field, change.new) });
+      return t("staff.change_line", { field: label, old: valueWords(field, change.old, placeNames),
+                                       new: valueWords(field, change.new, placeNames) });
     }).join(" / ");
   }
 
@@ -182,7 +184,7 @@
       var items = rows.length ? rows.map(function (r) {
         var who = r.by_association_id ? nameOf(r.by_association_id) : "";
         return el("li", {}, el("span", { className: "when" }, s.moment(r.at)), " ", who,
-                  r.on_behalf ? " (" + t("staff.on_behalf") + ")" : "", ": ", describeChanges(r.changes));
+                  r.on_behalf ? " (" + t("staff.on_behalf") + ")" : "", ": ", describeChanges(r.changes, r.place_names));
       }) : [el("li", { className: "empty" }, t("staff.history_none"))];
       card.append(el("div", { className: "history" }, el("h4", {}, t("staff.history_title")),
                      list("ol", { className: "plain" }, items)));
