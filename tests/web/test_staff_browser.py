@@ -77,7 +77,7 @@ def test_toyama_sees_everything_needed_to_decide_and_accepts(
     text_ = card.inner_text()
     for expected in ("石川県国際交流協会", "多言語支援センター", "ベトナム語", "3人", "輪島市",
                      "避難所でベトナム語の相談", "回答期限", "JST", "要請団体が負担", "北陸 花子", "076-262-5931",
-                     "門前 一郎", "0768-22-2211"):
+                     "門前 一郎", "0768-22-2211", "輪島中学校 避難所", "5日間"):
         assert expected in text_, expected
     assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日", text_)
     assert "pref_ishikawa" not in text_ and "17204" not in text_
@@ -170,6 +170,11 @@ def test_a_concurrent_edit_shows_the_other_persons_change(
     box.get_by_role("button", name="相手の変更を取り込んで編集し直す").click()
     assert page.locator("#need-headcount").input_value() == "5"
     assert page.locator("#need-notes").input_value() == "夜間も対応"
+    # The amendment history says the same in words: who, when, what from what.
+    page.locator(f"#my-needs article[data-need-id='{world.need_id}']").get_by_role("button", name="変更履歴").click()
+    history = page.locator(f"#my-needs article[data-need-id='{world.need_id}'] .history")
+    history.wait_for()
+    assert "人数：3 → 5" in history.inner_text() and "JST" in history.inner_text()
     assert problems.problems == []
 
 
@@ -191,6 +196,16 @@ def test_fukui_sees_the_open_need_of_its_block_and_offers_against_it(
                          "AND association_id = 'pref_fukui'") == 1
     fits(page, 375)
     screenshot(page, "staff-open-needs-fukui-375")
+    # Withdrawing the offer asks why (the API keeps the reason).
+    offer = page.locator("#my-offers article[data-offer-id]").first
+    offer.get_by_role("button", name="取り下げ", exact=True).click()
+    confirm = offer.locator(".confirm")
+    confirm.get_by_role("button", name="取り下げる").click()
+    assert "理由を入力してください" in confirm.inner_text()
+    confirm.get_by_label("取り下げる理由").fill("職員の派遣先が決まったため")
+    confirm.get_by_role("button", name="取り下げる").click()
+    page.wait_for_selector("#action-message:has-text('申し出を取り下げました')")
+    assert count(db_url, "SELECT COUNT(*) FROM offer WHERE association_id = 'pref_fukui' AND status = 'withdrawn'") == 1
     # Its dashboard says it is its own view.
     page.goto(f"{base}/disasters/{world.disaster_id}")
     page.wait_for_selector("body[data-ready='1']")
@@ -308,12 +323,12 @@ def test_toyama_home_says_what_to_do_and_keeps_its_contacts(
     base, world, db_url = staff_server
     context, page = new_context(*PHONE)
     context.grant_permissions(["notifications"])
-    # The browser's Notification API is the boundary: record what the page asks it to show.
+    # Chromium's own Notification API, permission granted by Playwright; a subclass only records the titles
+    # the page shows (the permission and the notification itself stay the browser's).
     page.add_init_script("""window.__notified = [];
-      window.Notification = class { constructor(title) { window.__notified.push(title);
-          document.documentElement.dataset.notified = title; }
-        static get permission() { return 'granted'; }
-        static requestPermission() { return Promise.resolve('granted'); } };""")
+      window.Notification = class extends window.Notification { constructor(title, options) {
+          super(title, options); window.__notified.push(title);
+          document.documentElement.dataset.notified = title; } };""")
     sign_in(page, base, world.logins["pref_toyama"], then="/association")
     page.wait_for_selector("body[data-ready='1']")
     assert page.title().startswith("(1) ")
@@ -321,8 +336,10 @@ def test_toyama_home_says_what_to_do_and_keeps_its_contacts(
     page.wait_for_selector("#todo-list li[data-kind='answer_requests']")
     todo = page.locator("#todo-list").inner_text()
     assert "未回答の応援要請 1件" in todo and "期限" in todo
+    assert page.evaluate("Notification.permission") == "granted"
     page.get_by_role("button", name="音・通知をオンにする").click()
     assert page.locator("#notify-toggle").get_attribute("aria-pressed") == "true"
+    assert "音と通知でお知らせします" in page.locator("#notify-state").inner_text()
     # Contacts: the list from peacetime, edited and reordered, every problem beside its field.
     rows = page.locator("#contacts-list > li")
     assert rows.first.locator("input[name=name]").input_value() == "立山 次郎"
@@ -410,3 +427,47 @@ def test_toyama_accepts_two_of_three_reports_departure_late_and_takes_it_back(
     page.wait_for_selector("#timeline-table tr[data-state='dispatch.undone']")
     assert "報告を取り消し" in page.locator("#timeline-table").inner_text()
     assert problems.problems == []
+
+
+def test_an_answer_typed_offline_is_sent_once_and_static_assets_are_cached(
+        staff_server: tuple[str, StaffWorld, str], new_context: Callable[..., Any], problems: PageProblems) -> None:
+    base, world, db_url = staff_server
+    server = next(s for s in staff_server_processes if s.base_url == base)
+    context, page = new_context(*PHONE)
+    sign_in(page, base, world.logins["pref_toyama"], then=f"/disasters/{world.disaster_id}/association")
+    page.wait_for_selector("body[data-ready='1']")
+    assert page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    assert page.evaluate("Boolean(navigator.serviceWorker.controller)")
+    # Every script and style sheet this page loaded is in the service worker's cache.
+    missing = page.evaluate("""async () => {
+        const used = performance.getEntriesByType('resource').map(e => new URL(e.name))
+            .filter(u => u.origin === location.origin && (u.pathname.startsWith('/static/')
+                                                          || u.pathname === '/web/live-client.js'));
+        const cache = await caches.open('ouen-static-v1');
+        const out = [];
+        for (const u of used) { if (!(await cache.match(u.href))) out.push(u.pathname); }
+        return used.length ? out : ['nothing loaded'];
+    }""")
+    assert missing == []
+
+    server.stop()
+    context.set_offline(True)
+    card = page.locator(f"#incoming article[data-dispatch-id='{world.dispatch_id}']")
+    card.get_by_label("見込み費用（円）").fill("90000")
+    card.get_by_role("button", name="受諾する").click()
+    page.wait_for_selector("#outbox-state:not([hidden])")
+    assert "送信待ち 1 件" in page.locator("#outbox-state").inner_text()
+    assert count(db_url, f"SELECT COUNT(*) FROM dispatch WHERE id = {world.dispatch_id} AND state = 'requested'") == 1
+
+    _restart_on(server, base)
+    context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    page.wait_for_selector("body[data-outbox='0']")
+    page.evaluate("staff.flush(); window.dispatchEvent(new Event('online'))")
+    page.wait_for_selector(f"#incoming article[data-dispatch-id='{world.dispatch_id}'][data-state='accepted']")
+    assert count(db_url, f"SELECT COUNT(*) FROM event WHERE type = 'dispatch.accepted' "
+                         f"AND entity_id = '{world.dispatch_id}'") == 1
+    assert count(db_url, "SELECT COUNT(*) FROM idempotency_key") == 1
+    screenshot(page, "staff-offline-answer-sent-375")
