@@ -67,3 +67,14 @@ def test_association_rows_are_the_reference_associations_and_the_secretariat() -
     first, reference = records[0], associations(data_dir)[0]
     assert (first.name_ja, first.prefecture_code, first.block, first.lat) == (
         reference.name_ja, reference.prefecture_code, reference.block, reference.lat)
+
+
+def test_pages_do_not_ask_whether_an_api_is_served() -> None:
+    # Every route is always there: no "is this endpoint served?" probe, and no flag for it in the pages.
+    web = ROOT / "coordinator/web"
+    probes = [f"{p.relative_to(ROOT)}" for p in web.glob("*.py") if ".openapi()" in p.read_text(encoding="utf-8")]
+    flags = ("config.live", "todo_route", "bulletin_route", "config.plan", "config.reopen", "waiting_requests")
+    pages = [*web.glob("static/*.js"), *web.glob("templates/*.html"), *web.glob("*.py")]
+    flagged = [f"{p.relative_to(ROOT)}: {flag}" for p in pages for flag in flags
+               if flag in p.read_text(encoding="utf-8")]
+    assert probes == [] and flagged == []

@@ -27,11 +27,8 @@ from coordinator.web.i18n import Translator, language_of
 from coordinator.web.mapview import region_box
 from coordinator.web.picture import disaster_picture
 from coordinator.web.router import (
-    PLAN_PATH,
-    TODO_PATH,
     _association_names,
     _disaster_or_error,
-    _has_route,
     _login_redirect,
     _map,
     _reference,
@@ -42,9 +39,7 @@ from coordinator.web.timeline import timeline_rows
 from geo.prefectures import prefectures as all_prefectures
 
 router = APIRouter(include_in_schema=False, route_class=SessionRoute)
-BULLETIN_CONFIRM_PATH = "/api/v1/bulletins/{bulletin_id}/confirm"
 RECENT_DRILLS = 8
-AREA_PATH = "/api/v1/disasters/{disaster_id}/area"
 UNAUTHENTICATED = {"error": {"code": "unauthenticated", "field": "authorization",
                              "message": {"ja": "サインインしてください", "en": "Sign in first"}}}
 
@@ -103,16 +98,13 @@ def _prefecture_list(t: Translator, blocks: dict[str, str]) -> list[dict[str, st
 def _form_page(request: Request, user: User, *, disaster: Any = None, prefill: dict[str, Any]) -> HTMLResponse:
     t = Translator(language_of(request))
     view = _map(request)
-    bulletin = prefill.get("bulletin")
     return render(
         request, "declare.html", user=user, disaster=disaster,
         title=t("edit.title") if disaster else t("declare.title"),
         view=view, layer=Markup(view.layers[t.language]), kinds=DISASTER_KINDS,
         prefectures=_prefecture_list(t, view.prefecture_blocks), may=may_declare(user) or disaster is not None,
         config={"prefill": prefill, "editing": disaster.id if disaster else None,
-                "bulletin_route": _has_route(request.app, BULLETIN_CONFIRM_PATH) if bulletin else False,
-                "area_route": _has_route(request.app, AREA_PATH) and (
-                    disaster is None or "change_area" in disaster_actions(user, disaster))},
+                "area_route": disaster is None or "change_area" in disaster_actions(user, disaster)},
     )
 
 
@@ -156,7 +148,7 @@ def plan_page(disaster_id: int, request: Request, session: SessionDep, user: Opt
              for n in picture["needs"]}
     return render(
         request, "plan.html", user=user, disaster=disaster, title=t("plan.title"), may=picture["may"]["plan"],
-        available=_has_route(request.app, PLAN_PATH), view=view,
+        view=view,
         config={"names": _association_names(view, t), "blocks_of": {p.association_id: p.block for p in view.points},
                 "needs": needs, **_reference(t)},
     )
@@ -209,7 +201,7 @@ def render_home(request: Request, session: Session, user: User, *, title_key: st
         capacity=_capacity_by_language(capacity, blocks), capacity_scope="own" if user.role == ROLE_STAFF else "all",
         language_names={lang["tag"]: lang["name"] for lang in _reference(t)["languages"]},
         roles=_year_roles(t, names, date.today()), may_declare=may_declare(user),
-        config={"todo_route": _has_route(request.app, TODO_PATH), "home": True},
+        config={"home": True},
     )
 
 

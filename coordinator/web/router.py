@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup
@@ -30,17 +30,12 @@ from coordinator.web.i18n import LANGUAGE_COOKIE, LANGUAGES, Translator, catalog
 from coordinator.web.mapview import MapView, arrow_geometry, map_view
 from coordinator.web.picture import disaster_picture
 from coordinator.web.redirects import safe_next
-from coordinator.web.staffview import waiting_requests
 from coordinator.web.static_files import static_url
 from coordinator.web.timefmt import jst
 
 WEB_DIR = Path(__file__).resolve().parent
 STATIC_DIR = WEB_DIR / "static"
 LIVE_CLIENT = Path(realtime.__file__).resolve().parent / "client.js"
-PLAN_PATH = "/api/v1/disasters/{disaster_id}/plan"
-LIVE_PATH = "/api/v1/live"
-TODO_PATH = "/api/v1/todo"
-REOPEN_PATH = "/api/v1/disasters/{disaster_id}/reopen"
 
 templates = Environment(
     loader=FileSystemLoader(WEB_DIR / "templates"), autoescape=True, trim_blocks=True, lstrip_blocks=True
@@ -51,13 +46,6 @@ templates.filters["jst"] = jst
 templates.policies["json.dumps_kwargs"] = {"sort_keys": False, "ensure_ascii": False}
 templates.globals["static"] = lambda name: static_url(STATIC_DIR, name)
 router = APIRouter(include_in_schema=False, route_class=SessionRoute)
-
-
-def _has_route(app: FastAPI, path: str) -> bool:
-    """Whether the app serves this path: the live websocket when its hub is set up, HTTP paths by OpenAPI."""
-    if path == LIVE_PATH:
-        return getattr(app.state, "live", None) is not None
-    return path in app.openapi().get("paths", {})  # built once, then cached by FastAPI
 
 
 def _login_redirect(request: Request) -> RedirectResponse:
@@ -113,8 +101,6 @@ def render(
         "user": None,
         "disaster_id": disaster.id if disaster else None,
         "mode": disaster.mode if disaster else None,
-        "live": _has_route(request.app, LIVE_PATH),
-        "todo_route": _has_route(request.app, TODO_PATH),
         **context.pop("config", {}),
     }
     if user is not None:
@@ -244,9 +230,6 @@ def dashboard(disaster_id: int, request: Request, session: SessionDep, user: Opt
             "names": names,
             "points": {p.association_id: [p.x, p.y] for p in view.points},
             "blocks_of": {p.association_id: p.block for p in view.points},
-            "plan": _has_route(request.app, PLAN_PATH),
-            "todo_route": _has_route(request.app, TODO_PATH),
-            "reopen": _has_route(request.app, REOPEN_PATH),
             **_reference(t),
         },
     )
@@ -255,7 +238,7 @@ def dashboard(disaster_id: int, request: Request, session: SessionDep, user: Opt
 def _staff_config(request: Request, t: Translator, names: dict[str, str], mine: str | None) -> dict[str, Any]:
     """What the staff pages' scripts need: names, reference lists, routes, the live heartbeat period."""
     settings = settings_of(request)
-    return {"names": names, "association_id": mine, "todo_route": _has_route(request.app, TODO_PATH),
+    return {"names": names, "association_id": mine,
             "heartbeat_seconds": settings.live_heartbeat_seconds, **_reference(t)}
 
 
@@ -299,12 +282,8 @@ def association_home(request: Request, session: SessionDep, user: OptionalUser) 
     view = _map(request)
     names = _association_names(view, t)
     mine = user.association_id if user.role == ROLE_STAFF else None
-    # The to-do API's list (contract 1) replaces the home's own list of waiting requests once it is served.
-    todo_served = _has_route(request.app, TODO_PATH)
-    waiting = (waiting_requests(session, actor=user, disasters=[*live, *drills], names=names, t=t)
-               if mine and not todo_served else [])
     # The count of what waits for us in the tab title from the first paint (coord.js keeps it current).
-    waiting_count = todo_for(session, actor=user).count if todo_served and mine else len(waiting)
+    waiting_count = todo_for(session, actor=user).count if mine else 0
     title = (f"({waiting_count}) " if waiting_count else "") + t("association.title")
     return render(
         request,
@@ -315,7 +294,6 @@ def association_home(request: Request, session: SessionDep, user: OptionalUser) 
         drills=drills,
         mine=mine,
         mine_name=names.get(mine or "", mine or ""),
-        waiting=waiting,
         config=_staff_config(request, t, names, mine),
     )
 

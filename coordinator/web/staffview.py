@@ -70,28 +70,3 @@ def scope_of(user: User, disaster: Any) -> dict[str, Any]:
     if user.role != ROLE_STAFF or disaster_policy.sees_whole_disaster(user, disaster):
         return {"kind": "national", "association_id": None}
     return {"kind": "association", "association_id": user.association_id}
-
-
-def waiting_requests(session: Session, *, actor: User, disasters: list[Any], names: dict[str, str],
-                     t: Any) -> list[dict[str, Any]]:
-    """Requests waiting for this association's answer or progress report, live first, soonest deadline first
-    (the home's own list; the to-do API's list appears above it once it is served)."""
-    from coordinator.dispatches.service import list_dispatches
-    from coordinator.web.timefmt import jst
-
-    agreement = current_agreement()
-    rows: list[dict[str, Any]] = []
-    for disaster in disasters:
-        for d in list_dispatches(session, disaster_id=disaster.id, actor=actor, supplier_id=actor.association_id):
-            if d.state not in WAITING_ON_SUPPLIER:
-                continue
-            deadline = (d.requested_at + timedelta(hours=agreement.request_timeout_hours)
-                        if d.state == "requested" and d.requested_at else None)
-            key = "staff.waiting_answer" if d.state == "requested" else "staff.waiting_progress"
-            rows.append({"disaster_id": disaster.id, "disaster_name": disaster.name, "drill": disaster.mode == "drill",
-                         "title": t(key, name=names.get(d.requester_id, d.requester_id), n=d.headcount),
-                         "deadline": jst(deadline) if deadline else None, "urgent": bool(d.overdue),
-                         "order": (disaster.mode == "drill", d.state != "requested", deadline.isoformat()
-                                   if deadline else "")})
-    rows.sort(key=lambda r: r["order"])
-    return rows

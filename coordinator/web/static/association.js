@@ -752,7 +752,7 @@
     refresh();
   } else {
     if (!capacityForm) document.body.dataset.ready = "1";
-    if (config.live && window.ouenLive && mine) {
+    if (window.ouenLive && mine) {
       // The home follows nothing in particular: heartbeats of the live channel still tell a stale link.
       document.getElementById("live-status").dataset.state = "polling";
       document.getElementById("live-status").textContent = t("live.polling");

@@ -139,7 +139,7 @@
     todoBox.dataset.count = String(todo.count || 0);
   }
   function refreshTodo() {
-    if (!todoBox || !config.todo_route) return;
+    if (!todoBox) return;
     if (todoReading) { todoAgain = true; return; }
     todoReading = true;
     o.api("GET", "/api/v1/todo").then(drawTodo, function () { /* the page works without its to-do list */ })
@@ -148,7 +148,7 @@
 
   // Disasters declared, renamed, closed or reopened while the page is open (of the page's mode).
   function watchDisasters(mode, onChange) {
-    if (!config.live || !root.ouenLive) {
+    if (!root.ouenLive) {
       var timer = setInterval(function () { onChange(null); }, 15000);
       return { close: function () { clearInterval(timer); } };
     }

@@ -113,7 +113,7 @@
     document.getElementById("rename-button").hidden = !p.may.rename;
     document.getElementById("edit-link").hidden = !p.may.change_area;
     document.getElementById("close-button").hidden = !p.may.close;
-    document.getElementById("reopen-button").hidden = !(p.may.reopen && config.reopen);
+    document.getElementById("reopen-button").hidden = !p.may.reopen;
   }
 
   function drawRoles(p) {

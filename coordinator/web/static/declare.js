@@ -251,7 +251,7 @@
         });
       }
       done = steps.then(function () { return { id: editing }; });
-    } else if (prefill.bulletin && config.bulletin_route) {
+    } else if (prefill.bulletin) {
       done = o.api("POST", "/api/v1/bulletins/" + prefill.bulletin + "/confirm", { name: name, kind: kind || undefined, area: chosen })
         .then(function (answer) { return (answer && answer.disaster) || answer; });
     } else {

@@ -64,7 +64,7 @@
 
   // One socket per mode, filtered to the event types that may notify someone.
   function watch(types, modes) {
-    if (!ouen.config.live || !root.ouenLive) return;
+    if (!root.ouenLive) return;
     modes.forEach(function (mode) {
       if (sockets[mode]) return;
       sockets[mode] = root.ouenLive({

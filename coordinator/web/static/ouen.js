@@ -111,7 +111,7 @@
       status.dataset.state = state;
       status.textContent = t("live." + state);
     }
-    if (config.live && root.ouenLive) {
+    if (root.ouenLive) {
       return root.ouenLive({
         url: "/api/v1/live",
         subscription: { mode: mode || "live", disaster_id: disasterId },

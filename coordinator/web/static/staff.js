@@ -172,7 +172,7 @@
     var period = (Number(config.heartbeat_seconds) || 15) * 1000;
     var handle = o.follow(disasterId, mode, onChange, function () { last = Date.now(); live = true; }, since);
     setInterval(function () {
-      var quiet = config.live && live && Date.now() - last > period * 1.5 + 2000;
+      var quiet = live && Date.now() - last > period * 1.5 + 2000;
       if (stale) stale.hidden = !quiet;
       document.body.dataset.stale = quiet ? "1" : "0";
       var status = document.getElementById("live-status");
