@@ -1,5 +1,6 @@
 """Association staff on a phone (issue 15), in Debian's Chromium against a real server: Ishikawa (affected),
-Toyama and Fukui (supporters), at 375x800 and 1366x900."""
+Toyama and Fukui (supporters), at 375x800 and 1366x900; every page a staff member reaches is checked for
+scroll, header and button sizes and raw keys (screenshots in tests/artifacts/)."""
 
 from __future__ import annotations
 
@@ -461,7 +462,7 @@ def test_an_answer_typed_offline_is_sent_once_and_static_assets_are_cached(
     assert "送信待ち 1 件" in page.locator("#outbox-state").inner_text()
     assert count(db_url, f"SELECT COUNT(*) FROM dispatch WHERE id = {world.dispatch_id} AND state = 'requested'") == 1
 
-    _restart_on(server, base)
+    server.restart()
     context.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
     page.wait_for_selector("body[data-outbox='0']")
@@ -471,3 +472,32 @@ def test_an_answer_typed_offline_is_sent_once_and_static_assets_are_cached(
                          f"AND entity_id = '{world.dispatch_id}'") == 1
     assert count(db_url, "SELECT COUNT(*) FROM idempotency_key") == 1
     screenshot(page, "staff-offline-answer-sent-375")
+
+
+def staff_pages(disaster_id: int) -> list[str]:
+    """What the navigation offers a staff member, with the disaster's own pages."""
+    return ["/association", "/home", "/dashboard", "/drills", "/notifications",
+            f"/disasters/{disaster_id}", f"/disasters/{disaster_id}/association",
+            f"/disasters/{disaster_id}/timeline", f"/disasters/{disaster_id}/sitrep"]
+
+
+@pytest.mark.parametrize("size", [PHONE, DESK], ids=["375", "1366"])
+@pytest.mark.parametrize("who", ["pref_ishikawa", "pref_toyama", "pref_fukui"])
+def test_every_staff_page_fits_for_every_role(
+        staff_server: tuple[str, StaffWorld, str], new_context: Callable[..., Any],
+        problems: PageProblems, who: str, size: tuple[int, int]) -> None:
+    base, world, _ = staff_server
+    _, page = new_context(*size)
+    sign_in(page, base, world.logins[who], then="/association")
+    nav = set(page.locator("header nav a[href^='/']").evaluate_all("links => links.map(a => a.pathname)"))
+    pages = staff_pages(world.disaster_id)
+    assert nav <= set(pages) | {"/"}, nav - set(pages)  # a page the navigation offers is checked here
+    for path in pages:
+        response = page.goto(base + path)
+        assert response is not None and response.status == 200, path
+        page.wait_for_selector("body[data-ready='1']")
+        body = page.locator("body").inner_text()
+        assert "⟦" not in body and not re.search(r"\b[a-z]+\.[a-z_]+_[a-z_]+\b", body), path
+        fits(page, size[0])
+        screenshot(page, f"staff-{who.split('_')[1]}-{size[0]}-{path.strip('/').replace('/', '-')}")
+    assert problems.problems == []
