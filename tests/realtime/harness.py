@@ -1,11 +1,13 @@
-"""A small ASGI app around the real hub, served by uvicorn on a loopback port, and a websocket client."""
+"""A small ASGI app around the real hub, served by uvicorn on a loopback port, and a websocket client.
+
+serve_app is the in-process counterpart of tests/support.py:ServerProcess: tests that must reach into the
+running hub (its loop, its state) serve the app in a thread instead of a child process."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import json
-import socket
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -26,15 +28,9 @@ from coordinator.live.setup import LiveState, build_live, start_live, stop_live
 from coordinator.live.visibility import Principal
 from realtime.asgi import serve_websocket
 from realtime.hub import HubConfig
+from tests.support import free_port
 
 BLOCKS = {"kinki": frozenset({"osaka", "kyoto"}), "kanto": frozenset({"tokyo"})}
-
-
-def free_port() -> int:
-    """A loopback port nobody is listening on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def file_engine(url: str) -> Engine:
