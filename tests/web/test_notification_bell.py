@@ -3,7 +3,7 @@ a request to a supporter appears on its bell without reload, over the live webso
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -15,21 +15,9 @@ from coordinator.db import make_engine, unit_of_work
 from coordinator.notifications.models import OutboxMessage
 from tests.coordinator.disasters_support import need_body, offer_body
 from tests.support import create_user_with_token
-from tests.web.conftest import CHROMIUM_ARGS, REQUESTER, Accounts, PageProblems, screenshot, sign_in
+from tests.web.conftest import REQUESTER, Accounts, PageProblems, screenshot, sign_in
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path: str) -> Iterator[Any]:
-    """Chromium for this module only: Playwright's sync API keeps an event loop running in this thread until
-    it stops, and the asyncio tests collected after this module need the thread free."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def _api(base: str, token: str, path: str, body: dict[str, Any] | None = None) -> Any:
