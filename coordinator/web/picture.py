@@ -21,6 +21,7 @@ from coordinator.dispatches.service import list_dispatches
 from coordinator.dispatches.service import public as dispatch_public
 from coordinator.dispatches.transitions import ACCEPTED_STATES, OPEN_STATES, PENDING_STATES
 from coordinator.events.service import event_head
+from coordinator.needs.policy import may_help
 from coordinator.needs.service import visible_needs
 from coordinator.offers.service import disaster_offers
 from coordinator.readmodel.people import needs_people
@@ -154,6 +155,10 @@ def disaster_picture(session: Session, *, disaster_id: int, actor: User) -> dict
         },
         "roles": roles_view(disaster),
         "scope": scope_of(actor, disaster),
+        # Open needs the caller's association may offer against now (a coordinator reads every need, but
+        # helps another block's only once cross-block support is open: issue 15 item 2).
+        "may_offer_for": [n.id for n in needs if n.status == "open" and actor.association_id is not None
+                          and may_help(disaster, supporter_id=actor.association_id, requester_id=n.requester_id)],
         "allowed_actions": allowed,
         "acting_as": acting_as(actor, disaster),
         "figures": {

@@ -501,3 +501,45 @@ def test_every_staff_page_fits_for_every_role(
         fits(page, size[0])
         screenshot(page, f"staff-{who.split('_')[1]}-{size[0]}-{path.strip('/').replace('/', '-')}")
     assert problems.problems == []
+
+
+def test_another_blocks_supporter_sees_the_need_once_cross_block_support_is_open(
+        staff_server: tuple[str, StaffWorld, str], new_context: Callable[..., Any], problems: PageProblems) -> None:
+    from sqlmodel import Session
+
+    from coordinator.auth.models import ROLE_STAFF
+    from coordinator.auth.service import create_user
+    from tests.web.conftest import PASSWORD
+
+    base, world, db_url = staff_server
+    engine = make_engine(db_url)
+    try:
+        with Session(engine) as session:
+            for login, association_id in (("s-saga", "pref_saga"), ("s-osaka", "pref_osaka")):
+                create_user(session, login=login, display_name=f"職員 {login}", role=ROLE_STAFF,
+                            association_id=association_id, password=PASSWORD)
+            session.commit()
+    finally:
+        engine.dispose()
+    _, page = new_context(*PHONE)
+    sign_in(page, base, "s-saga", then=f"/disasters/{world.disaster_id}/association")
+    page.wait_for_selector("body[data-ready='1']")
+    # Saga (Kyushu block) may not help Ishikawa (Tokai-Hokuriku) before cross-block support is open.
+    assert page.locator("#open-needs article[data-need-id]").count() == 0
+    assert "いま応援を申し出られる要請はありません" in page.locator("#open-needs").inner_text()
+    # Osaka coordinates the Kinki block and reads every need, yet is offered none of another block's yet.
+    _, osaka = new_context(*PHONE)
+    sign_in(osaka, base, "s-osaka", then=f"/disasters/{world.disaster_id}/association")
+    osaka.wait_for_selector("body[data-ready='1']")
+    assert osaka.locator("#open-needs article[data-need-id]").count() == 0
+    _, secretariat = new_context(*DESK)
+    sign_in(secretariat, base, world.logins["secretariat"], then="/dashboard")
+    opened = secretariat.evaluate(f"""fetch('/api/v1/disasters/{world.disaster_id}/cross-block',
+        {{method: 'POST', credentials: 'same-origin'}}).then(r => r.status)""")
+    assert opened == 200
+    page.reload()
+    page.wait_for_selector(f"#open-needs article[data-need-id='{world.need_id}']")
+    assert "石川県国際交流協会" in page.locator(f"#open-needs article[data-need-id='{world.need_id}']").inner_text()
+    fits(page, 375)
+    screenshot(page, "staff-open-needs-saga-cross-block-375")
+    assert problems.problems == []

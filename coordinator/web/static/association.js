@@ -326,7 +326,8 @@
     var box = document.getElementById("open-needs");
     if (!box) return;
     needs = {};
-    var open = picture.needs.filter(function (n) { return n.requester_id !== mine && n.status === "open"; });
+    var mayOffer = picture.may_offer_for || [];
+    var open = picture.needs.filter(function (n) { return mayOffer.indexOf(n.id) >= 0; });
     open.forEach(function (n) { needs[n.id] = n; });
     box.replaceChildren.apply(box, open.length ? open.map(openNeedCard) : [el("p", { className: "empty" }, t("staff.open_needs_none"))]);
   }
